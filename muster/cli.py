@@ -1,0 +1,240 @@
+"""The `muster` command line (SPEC section 3): a stable contract for operators and tests.
+
+Every command takes --json and prints one JSON object; it exits 0 on success and 1
+with a one-line reason on error.
+"""
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import orjson
+
+
+class CommandError(Exception):
+    def __init__(self, code: str, message: str, **extra):
+        super().__init__(message)
+        self.code = code
+        self.extra = extra
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
+    import django
+
+    django.setup()
+
+
+def _now() -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _operator():
+    from muster.audit.services import Actor
+
+    return Actor(f"cli:{getpass.getuser()}", "operator")
+
+
+def _datetime(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        from django.utils import timezone
+
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+# -- commands ---------------------------------------------------------------
+
+def cmd_init(args) -> dict:
+    from muster import setup
+
+    return setup.init()
+
+
+def cmd_generate(args) -> dict:
+    from muster.feeds.synthetic import generate
+
+    if args.persons < 1:
+        raise CommandError("persons.invalid", "--persons must be at least 1")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return generate(args.persons, out, seed=args.seed, progress=not args.json and sys.stderr.isatty())
+
+
+def cmd_ingest(args) -> dict:
+    from muster.feeds import services
+
+    try:
+        result = services.ingest(args.source, Path(args.file), actor=_operator(), now=_now(),
+                                 receipt=Path(args.receipt) if args.receipt else None,
+                                 progress=not args.json)
+    except services.IngestError as exc:
+        raise CommandError("ingest.refused", str(exc)) from None
+    return result
+
+
+def cmd_person(args) -> dict:
+    from muster.registry import services
+
+    person = services.read_person_operator(args.national_id, actor=_operator(), now=_now(), purpose=args.purpose)
+    if person is None:
+        raise CommandError("person.not_found", f"no person with national_id {args.national_id}")
+    return services.person_record(person)
+
+
+def cmd_audit_verify(args) -> dict:
+    from muster.audit import services
+
+    result = services.verify()
+    if not result.ok:
+        raise CommandError("audit.broken", result.problem, **result.as_dict())
+    return result.as_dict()
+
+
+def cmd_audit_checkpoint(args) -> dict:
+    from muster.audit import services
+
+    cp = services.checkpoint(_now())
+    return {"checkpoint": cp.entry_id if cp else None}
+
+
+def cmd_user_add(args) -> dict:
+    from muster.accounts import services
+
+    password = os.environ.get("MUSTER_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError("password.missing", "set MUSTER_PASSWORD or run on a terminal to be asked")
+        password = getpass.getpass(f"Password for {args.username}: ")
+    try:
+        user = services.add_user(args.username, args.role, password, actor=_operator(), now=_now(),
+                                 office=args.office, national_id=args.national_id)
+    except services.Refused as exc:
+        raise CommandError(exc.code, str(exc)) from None
+    return {"username": user.username, "role": user.role, "office": user.office_id,
+            "national_id": user.national_id}
+
+
+def cmd_user_token(args) -> dict:
+    from muster.accounts import services
+    from muster.accounts.models import User
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        raise CommandError("user.not_found", f"no user {args.username!r}")
+    return {"username": user.username, "token": services.new_token(user, actor=_operator(), now=_now())}
+
+
+def cmd_serve(args) -> dict:
+    from muster import setup
+
+    setup.serve(args.port, workers=args.workers)
+    return {}
+
+
+def cmd_demo(args) -> dict:
+    from muster import setup
+
+    info = setup.demo(persons=args.persons, port=args.port, quiet=args.json)
+    if args.json:
+        sys.stdout.write(orjson.dumps(info).decode() + "\n")
+        sys.stdout.flush()
+    setup.serve(args.port, workers=2)
+    return info
+
+
+# -- parser -----------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object as the result")
+    top = argparse.ArgumentParser(prog="muster", description="Military registration and electronic call-up.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_, **kw):
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_, **kw)
+        p.set_defaults(func=func)
+        return p
+
+    add("init", cmd_init, "create or migrate the database, keys and the demo certificate authority")
+    p = add("demo", cmd_demo, "set up, load a synthetic population and serve the whole system")
+    p.add_argument("--persons", type=int, default=20_000)
+    p.add_argument("--port", type=int, default=8000)
+    p = add("serve", cmd_serve, "serve the web app with a production-grade server (gunicorn)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p = add("generate", cmd_generate, "write deterministic synthetic feed files for every source")
+    p.add_argument("--persons", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p = add("ingest", cmd_ingest, "import one feed file")
+    p.add_argument("--source", required=True)
+    p.add_argument("file")
+    p.add_argument("--receipt", help="write the per-record receipt (JSON Lines) here")
+    p = add("person", cmd_person, "the golden record with provenance")
+    p.add_argument("national_id")
+    p.add_argument("--purpose", default="operator query")
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    p = audit.add_parser("verify", parents=[common], help="verify the audit chain and checkpoints")
+    p.set_defaults(func=cmd_audit_verify)
+    p = audit.add_parser("checkpoint", parents=[common], help="sign the current head of the audit chain")
+    p.set_defaults(func=cmd_audit_checkpoint)
+
+    user = sub.add_parser("user", help="users and tokens").add_subparsers(dest="user_command", required=True)
+    p = user.add_parser("add", parents=[common], help="create a user; password from MUSTER_PASSWORD or a prompt")
+    p.add_argument("username")
+    p.add_argument("--role", required=True)
+    p.add_argument("--office")
+    p.add_argument("--national-id", dest="national_id")
+    p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("token", parents=[common], help="print a new API bearer token for a user")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_user_token)
+    return top
+
+
+def _human(result: dict) -> str:
+    return "\n".join(f"{k}: {orjson.dumps(v).decode() if isinstance(v, dict | list) else v}"
+                     for k, v in result.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        _setup()
+        result = args.func(args)
+    except CommandError as exc:
+        if args.json:
+            sys.stdout.write(orjson.dumps({"error": exc.code, "message": str(exc), **exc.extra}).decode() + "\n")
+        sys.stderr.write(f"muster: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("muster: interrupted\n")
+        return 130
+    except Exception as exc:
+        if os.environ.get("MUSTER_DEBUG") == "1":
+            raise
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if args.json:
+            sys.stdout.write(orjson.dumps({"error": "internal", "message": reason}).decode() + "\n")
+        sys.stderr.write(f"muster: {reason} (MUSTER_DEBUG=1 shows the traceback)\n")
+        return 1
+    if args.json:
+        sys.stdout.write(orjson.dumps(result, default=str).decode() + "\n")
+    elif result:
+        sys.stdout.write(_human(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

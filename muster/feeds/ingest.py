@@ -1,0 +1,439 @@
+"""The ingestion framework: one path from a feed file to exactly one outcome per line.
+
+Lines are decoded, parsed and validated in Python (one validation path for every
+source and both databases); valid records go to a per-chunk staging table (COPY on
+PostgreSQL, executemany on SQLite) and the source merges them set-based. Each chunk
+is one transaction that also advances the batch cursor and writes its audit entry.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from django.db import connection, transaction
+from django.utils import timezone
+
+from muster.audit.services import Actor
+from muster.audit.services import record as audit
+
+from . import validation as v
+from .models import Batch, QuarantinedLine, UnchangedLine
+from .sources import SOURCES, ChunkContext, Source
+
+CHUNK_LINES = 50_000
+OUTCOMES = ("applied", "unchanged", "review", "quarantined")
+
+
+class IngestError(Exception):
+    """A whole-file problem (unknown source, unreadable file): nothing was imported."""
+
+
+@dataclass
+class Parsed:
+    line_no: int
+    raw: bytes
+    record_id: str | None = None
+    payload: dict | None = None
+    changed_at: dt.datetime | None = None
+    reasons: list[str] | None = None
+
+
+def file_hash(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf").lstrip()
+    return "jsonl" if head.startswith(b"{") else "csv"
+
+
+def physical_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes without the line end); a UTF-8 BOM and CRLF are accepted."""
+    with path.open("rb") as fh:
+        for no, raw in enumerate(fh, 1):
+            if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            yield no, raw.rstrip(b"\r\n")
+
+
+class Parser:
+    def __init__(self, fmt: str, source: Source, now: dt.datetime):
+        self.fmt = fmt
+        self.source = source
+        self.header: list[str] | None = None
+        today = timezone.localdate(now)
+        self.fields = source.fields(today)
+        self.changed_at = v.timestamp(now + dt.timedelta(days=1))
+
+    def set_header(self, raw: bytes) -> None:
+        try:
+            self.header = next(csv.reader([raw.decode("utf-8")]))
+        except (UnicodeDecodeError, StopIteration) as exc:
+            raise IngestError("the CSV header row is not readable UTF-8") from exc
+        if "record_id" not in self.header:
+            raise IngestError("the CSV header row has no record_id column")
+
+    def parse(self, no: int, raw: bytes) -> Parsed:
+        out = Parsed(no, raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            out.reasons = ["line.encoding"]
+            return out
+        if not text.strip():
+            out.reasons = ["line.empty"]
+            return out
+        if self.fmt == "jsonl":
+            try:
+                rec = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                out.reasons = ["line.json"]
+                return out
+            if not isinstance(rec, dict):
+                out.reasons = ["line.not_object"]
+                return out
+        else:
+            row = next(csv.reader([text]))
+            if len(row) != len(self.header):
+                out.reasons = ["line.columns"]
+                return out
+            rec = dict(zip(self.header, row, strict=True))
+        reasons: list[str] = []
+        try:
+            out.record_id = v.record_id(rec.get("record_id"))
+        except v.Invalid as exc:
+            reasons.append(f"record_id.{'missing' if rec.get('record_id') in (None, '') else exc.suffix}")
+        raw_changed = rec.get("changed_at")
+        if raw_changed in (None, ""):
+            reasons.append("changed_at.missing")
+        else:
+            try:
+                out.changed_at = self.changed_at(raw_changed)
+            except v.Invalid as exc:
+                reasons.append(f"changed_at.{exc.suffix}")
+        payload, field_reasons = v.check_fields(rec, self.fields)
+        reasons += field_reasons
+        if not field_reasons:
+            self.source.cross_check(payload, reasons)
+        if reasons:
+            out.reasons = reasons
+        else:
+            out.payload = payload
+        return out
+
+
+def payload_digest(payload_json: bytes) -> str:
+    return hashlib.blake2b(payload_json, digest_size=16).hexdigest()
+
+
+class Stage:
+    """A per-chunk staging table: created, filled and dropped inside the chunk's transaction."""
+
+    BASE = (
+        ("line_no", "integer"), ("record_id", "text"), ("changed_at", "timestamptz"),
+        ("payload", "jsonb"), ("payload_hash", "text"), ("person_id", "bigint"),
+        ("fact_id", "bigint"), ("outcome", "text"), ("reason", "text"),
+    )
+
+    def __init__(self, cursor, source: Source):
+        self.cursor = cursor
+        self.vendor = connection.vendor
+        self.name = "muster_stage"
+        self.columns = self.BASE + source.stage_columns
+        self.filled = [c for c, _ in self.columns if c not in ("person_id", "fact_id", "outcome", "reason")]
+
+    def create(self) -> None:
+        if self.vendor == "postgresql":
+            cols = ", ".join(f"{c} {t}" for c, t in self.columns)
+            self.cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols}) ON COMMIT DROP")
+        else:
+            self.cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
+            cols = ", ".join(c for c, _ in self.columns)
+            self.cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols})")
+        self.cursor.execute(f"CREATE INDEX {self.name}_line ON {self.name} (line_no)")
+
+    def fill(self, rows: list[tuple]) -> None:
+        cols = ", ".join(self.filled)
+        if self.vendor == "postgresql":
+            with self.cursor.cursor.copy(f"COPY {self.name} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            self.cursor.execute(f"ANALYZE {self.name}")
+        else:
+            marks = ", ".join("?" for _ in self.filled)
+            self.cursor.cursor.executemany(f"INSERT INTO {self.name} ({cols}) VALUES ({marks})", rows)
+
+    def drop(self) -> None:
+        if self.vendor != "postgresql":
+            self.cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
+
+
+@dataclass
+class Result:
+    batch: str
+    source: str
+    received: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    review: int = 0
+    quarantined: int = 0
+    reasons: Counter | None = None
+    duplicate: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "batch": self.batch,
+            "source": self.source,
+            "received": self.received,
+            "applied": self.applied,
+            "unchanged": self.unchanged,
+            "review": self.review,
+            "quarantined": self.quarantined,
+            "reasons": dict(sorted((self.reasons or {}).items())),
+        }
+
+
+class Importer:
+    def __init__(self, source_name: str, path: Path, actor: Actor, now: dt.datetime,
+                 chunk_lines: int = CHUNK_LINES, progress: bool = False):
+        if source_name not in SOURCES:
+            raise IngestError(f"unknown source {source_name!r}; known: {', '.join(sorted(SOURCES))}")
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+        self.source = SOURCES[source_name]()
+        self.path = path
+        self.actor = actor
+        self.now = now
+        self.as_of = timezone.localdate(now)
+        self.chunk_lines = chunk_lines
+        self.progress = progress
+        self.fmt = detect_format(path)
+        self.adapt_dt = connection.ops.adapt_datetimefield_value
+        self.adapt_d = connection.ops.adapt_datefield_value
+
+    # -- batch bookkeeping -------------------------------------------------
+    def open_batch(self) -> Batch:
+        digest, size = file_hash(self.path)
+        with transaction.atomic():
+            batch = Batch.objects.select_for_update().filter(id=digest).first()
+            if batch is None:
+                batch = Batch.objects.create(
+                    id=digest, source=self.source.name, filename=self.path.name[:300], size=size,
+                    format=self.fmt, state=Batch.State.RUNNING, started_at=self.now,
+                    imported_by=self.actor.name,
+                )
+                audit(self.actor, "feed.batch_started", at=self.now, object_type="batch",
+                      object_id=digest, detail={"source": self.source.name, "file": batch.filename, "bytes": size})
+            elif batch.source != self.source.name:
+                raise IngestError(f"this file was already received as source {batch.source!r} (batch {digest[:12]})")
+        return batch
+
+    def seen_in_batch(self, batch: Batch, parser: "Parser") -> dict[str, set]:
+        """Keys of the lines already committed, so that a resumed import detects repeats
+        exactly as an uninterrupted one would."""
+        from muster.registry.models import Fact
+
+        seen: dict[str, set] = {k: set() for k in self.source.unique_in_batch}
+        if batch.cursor == 0:
+            return seen
+        extra = self.source.unique_in_batch[1:]
+
+        def add(record_id, payload):
+            seen["record_id"].add(record_id)
+            for k in extra:
+                seen[k].add(payload.get(k))
+
+        for rid, payload in Fact.objects.filter(batch=batch).values_list("record_id", "payload").iterator():
+            add(rid, payload)
+        unchanged = UnchangedLine.objects.filter(batch=batch).values_list("record_id", "person__national_id")
+        for rid, nid in unchanged.iterator():
+            add(rid, {"national_id": nid})
+        merged = QuarantinedLine.objects.filter(batch=batch, after_validation=True)
+        for line_no, raw in merged.values_list("line_no", "raw").iterator():
+            p = parser.parse(line_no, raw.encode())
+            add(p.record_id, p.payload or {})
+        return seen
+
+    # -- the run -------------------------------------------------------------
+    def run(self, stop_after_chunks: int | None = None) -> Result:
+        batch = self.open_batch()
+        if batch.state == Batch.State.COMPLETE:
+            return self.duplicate_result(batch)
+        parser = Parser(self.fmt, self.source, self.now)
+        if self.fmt == "csv":
+            parser.set_header(next(physical_lines(self.path))[1])
+        seen = self.seen_in_batch(batch, parser)
+        lines = physical_lines(self.path)
+        bar = self._bar(batch)
+        chunk: list[Parsed] = []
+        done = 0
+        for no, raw in lines:
+            if no <= batch.cursor or (no == 1 and self.fmt == "csv"):
+                continue
+            chunk.append(self._check_unique(parser.parse(no, raw), seen))
+            if len(chunk) >= self.chunk_lines:
+                batch = self.commit_chunk(batch, chunk)
+                if bar:
+                    bar.update(len(chunk))
+                chunk = []
+                done += 1
+                if stop_after_chunks is not None and done >= stop_after_chunks:
+                    raise KeyboardInterrupt("stopped after chunk (test hook)")
+        if chunk:
+            batch = self.commit_chunk(batch, chunk)
+            if bar:
+                bar.update(len(chunk))
+        if bar:
+            bar.close()
+        return self.complete(batch)
+
+    def _bar(self, batch: Batch):
+        if not (self.progress and sys.stderr.isatty()):
+            return None
+        from tqdm import tqdm
+
+        return tqdm(desc=f"{self.source.name} {batch.id[:12]}", unit=" lines", initial=batch.received, file=sys.stderr)
+
+    def _check_unique(self, parsed: Parsed, seen: dict[str, set]) -> Parsed:
+        if parsed.reasons:
+            return parsed
+        keys = {"record_id": parsed.record_id} | {k: parsed.payload.get(k) for k in self.source.unique_in_batch[1:]}
+        dup = [f"{k}.duplicate_in_batch" for k, val in keys.items() if val is not None and val in seen[k]]
+        if dup:
+            parsed.reasons = dup
+            return parsed
+        for k, val in keys.items():
+            seen[k].add(val)
+        return parsed
+
+    def commit_chunk(self, batch: Batch, chunk: list[Parsed]) -> Batch:
+        first, last = chunk[0].line_no, chunk[-1].line_no
+        good = [p for p in chunk if p.payload is not None]
+        bad = {p.line_no: p for p in chunk if p.payload is None}
+        counts: Counter = Counter()
+        reasons: Counter = Counter()
+        with transaction.atomic():
+            batch = Batch.objects.select_for_update().get(id=batch.id)
+            if batch.cursor >= last:  # another process committed this chunk meanwhile
+                return batch
+            with connection.cursor() as cur:
+                if good:
+                    stage = Stage(cur, self.source)
+                    stage.create()
+                    stage.fill([self._stage_row(p) for p in good])
+                    ctx = ChunkContext(cur, stage.name, batch.id, self.now, self.as_of, connection.vendor,
+                                       self.adapt_dt, {"now": self.adapt_dt(self.now), "batch": batch.id})
+                    self.source.merge(ctx)
+                    cur.execute(f"SELECT outcome, count(*) FROM {stage.name} GROUP BY outcome")
+                    counts.update(dict(cur.fetchall()))
+                    cur.execute(f"SELECT line_no, reason FROM {stage.name} WHERE outcome = 'quarantined'")
+                    merged = dict(cur.fetchall())
+                    for p in good:
+                        if p.line_no in merged:
+                            p.reasons = merged[p.line_no].split(",")
+                            bad[p.line_no] = p
+                    counts.pop("quarantined", None)
+                    cur.execute(
+                        f"INSERT INTO {UnchangedLine._meta.db_table} (batch_id, line_no, record_id, person_id) "
+                        f"SELECT %s, line_no, record_id, person_id FROM {stage.name} WHERE outcome = 'unchanged'",
+                        [batch.id],
+                    )
+                    if None in counts:
+                        raise RuntimeError(f"source {self.source.name} left {counts[None]} lines without outcome")
+                    stage.drop()
+            QuarantinedLine.objects.bulk_create(
+                [QuarantinedLine(batch_id=batch.id, line_no=p.line_no, record_id=p.record_id,
+                                 raw=p.raw.decode("utf-8", "backslashreplace"), reasons=p.reasons,
+                                 after_validation=p.payload is not None)
+                 for p in sorted(bad.values(), key=lambda p: p.line_no)],
+                batch_size=5000,
+            )
+            for p in bad.values():
+                reasons.update(p.reasons)
+            counts["quarantined"] = len(bad)
+            batch.cursor = last
+            batch.received += len(chunk)
+            for o in OUTCOMES:
+                setattr(batch, o, getattr(batch, o) + counts.get(o, 0))
+            batch.reasons = dict(Counter(batch.reasons) + reasons)
+            batch.save(update_fields=["cursor", "received", *OUTCOMES, "reasons"])
+            audit(self.actor, "feed.chunk", at=self.now, object_type="batch", object_id=batch.id,
+                  detail={"lines": [first, last], "received": len(chunk),
+                          **{o: counts.get(o, 0) for o in OUTCOMES}})
+        return batch
+
+    def _stage_row(self, p: Parsed) -> tuple:
+        payload_json = orjson.dumps(p.payload, option=orjson.OPT_SORT_KEYS)
+        return (
+            p.line_no, p.record_id, self.adapt_dt(p.changed_at), payload_json.decode(),
+            payload_digest(payload_json), *self.source.stage_values(p.payload, self.adapt_d),
+        )
+
+    def complete(self, batch: Batch) -> Result:
+        with transaction.atomic():
+            batch = Batch.objects.select_for_update().get(id=batch.id)
+            if batch.state != Batch.State.COMPLETE:
+                batch.state = Batch.State.COMPLETE
+                batch.completed_at = self.now
+                batch.save(update_fields=["state", "completed_at"])
+                audit(self.actor, "feed.batch_completed", at=self.now, object_type="batch", object_id=batch.id,
+                      detail={"received": batch.received, **{o: getattr(batch, o) for o in OUTCOMES}})
+        return Result(batch.id, batch.source, batch.received, batch.applied, batch.unchanged,
+                      batch.review, batch.quarantined, Counter(batch.reasons))
+
+    def duplicate_result(self, batch: Batch) -> Result:
+        """The same file again: nothing changes; what was applied is now unchanged."""
+        return Result(batch.id, batch.source, batch.received, 0, batch.applied + batch.unchanged,
+                      batch.review, batch.quarantined, Counter(batch.reasons), duplicate=True)
+
+
+def receipt_rows(batch_id: str, duplicate: bool = False) -> Iterator[dict]:
+    """The per-record receipt, rebuilt from what the registry holds (survives a resumed import)."""
+    from muster.registry.models import Fact, Person
+
+    p = Person._meta.db_table
+    sql = (
+        f"SELECT f.line_no, f.record_id, 'applied', pe.national_id, NULL FROM {Fact._meta.db_table} f "
+        f"JOIN {p} pe ON pe.id = f.person_id WHERE f.batch_id = %(b)s "
+        f"UNION ALL SELECT u.line_no, u.record_id, 'unchanged', pe.national_id, NULL "
+        f"FROM {UnchangedLine._meta.db_table} u JOIN {p} pe ON pe.id = u.person_id WHERE u.batch_id = %(b)s "
+        f"UNION ALL SELECT q.line_no, q.record_id, 'quarantined', NULL, q.reasons "
+        f"FROM {QuarantinedLine._meta.db_table} q WHERE q.batch_id = %(b)s "
+        "ORDER BY 1"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, {"b": batch_id})
+        while rows := cur.fetchmany(10_000):
+            for line, rid, outcome, nid, reasons in rows:
+                if duplicate and outcome == "applied":
+                    outcome = "unchanged"
+                if isinstance(reasons, str):
+                    reasons = orjson.loads(reasons)
+                yield {"line": line, "record_id": rid, "outcome": outcome, "person": nid,
+                       "reasons": reasons or []}
+
+
+def write_receipt(result: Result, out: Path) -> int:
+    n = 0
+    with out.open("wb") as fh:
+        for row in receipt_rows(result.batch, result.duplicate):
+            fh.write(orjson.dumps(row) + b"\n")
+            n += 1
+    return n

@@ -1,0 +1,141 @@
+"""`population`: the unified population register, the only source that creates persons."""
+
+import datetime as dt
+from functools import cache
+
+from muster.feeds import validation as v
+from muster.registry import status
+from muster.registry.models import Fact, OfficeArea, Person, SourceRecord
+from muster.registry.regions import REGIONS, districts
+
+from .base import ChunkContext, Source
+
+P = Person._meta.db_table
+F = Fact._meta.db_table
+SR = SourceRecord._meta.db_table
+
+GOLDEN = (
+    "national_id", "tax_id", "surname", "given_name", "patronymic", "sex", "birth_date",
+    "citizenship", "region", "district", "address", "postcode", "phone", "email", "death_date",
+)
+_REGION_CODES = tuple(r.code for r in REGIONS)
+
+
+@cache
+def _known_districts() -> frozenset[tuple[str, str]]:
+    return frozenset((r, d) for r in _REGION_CODES for d in districts(r))
+
+
+class Population(Source):
+    name = "population"
+    unique_in_batch = ("record_id", "national_id")
+    stage_columns = (
+        ("national_id", "text"), ("tax_id", "text"), ("surname", "text"), ("given_name", "text"),
+        ("patronymic", "text"), ("sex", "text"), ("birth_date", "date"), ("citizenship", "text"),
+        ("region", "text"), ("district", "text"), ("address", "text"), ("postcode", "text"),
+        ("phone", "text"), ("email", "text"), ("death_date", "date"), ("office_id", "text"),
+    )
+
+    def __init__(self):
+        self._offices: dict[tuple[str, str], str] | None = None
+
+    def fields(self, today: dt.date) -> tuple[v.Field, ...]:
+        return (
+            v.Field("national_id", v.snils),
+            v.Field("tax_id", v.inn12, required=False),
+            v.Field("surname", v.text(100)),
+            v.Field("given_name", v.text(100)),
+            v.Field("patronymic", v.text(100), required=False),
+            v.Field("sex", v.enum("M", "F")),
+            v.Field("birth_date", v.date(today)),
+            v.Field("citizenship", v.alpha2),
+            v.Field("region", v.enum(*_REGION_CODES)),
+            v.Field("district", v.digits(3)),
+            v.Field("address", v.text(300)),
+            v.Field("postcode", v.digits(6), required=False),
+            v.Field("phone", v.phone, required=False),
+            v.Field("email", v.email, required=False),
+            v.Field("death_date", v.date(today), required=False),
+        )
+
+    def cross_check(self, payload: dict, reasons: list[str]) -> None:
+        region, district = payload.get("region"), payload.get("district")
+        if region and district and (region, district) not in _known_districts():
+            reasons.append("district.unknown")
+        birth, death = payload.get("birth_date"), payload.get("death_date")
+        if birth and death and death < birth:
+            reasons.append("death_date.before_birth")
+
+    def stage_values(self, payload: dict, adapt) -> tuple:
+        if self._offices is None:
+            self._offices = dict(
+                ((r, d), o) for r, d, o in OfficeArea.objects.values_list("region", "district", "office_id")
+            )
+        get = payload.get
+        return (
+            *(get(k) for k in GOLDEN[:6]),
+            adapt(payload["birth_date"]),
+            *(get(k) for k in GOLDEN[7:14]),
+            adapt(get("death_date")),
+            self._offices.get((payload["region"], payload["district"])),
+        )
+
+    def merge(self, ctx: ChunkContext) -> None:
+        src = {"src": self.name}
+        # A version identical to the one held changes nothing.
+        ctx.execute(
+            f"UPDATE {{stage}} SET outcome = 'unchanged', person_id = sr.person_id FROM {SR} sr "
+            "WHERE sr.source = %(src)s AND sr.record_id = {stage}.record_id "
+            "AND sr.payload_hash = {stage}.payload_hash",
+            src,
+        )
+        # A record id may not move to another person: that is an error at the source.
+        ctx.execute(
+            f"UPDATE {{stage}} SET outcome = 'quarantined', reason = 'national_id.conflict' "
+            f"FROM {SR} sr JOIN {P} p ON p.id = sr.person_id "
+            "WHERE {stage}.outcome IS NULL AND sr.source = %(src)s "
+            "AND sr.record_id = {stage}.record_id AND p.national_id <> {stage}.national_id",
+            src,
+        )
+        cols = ", ".join(GOLDEN)
+        ctx.execute(
+            f"INSERT INTO {P} ({cols}, office_id, registration_status, created_at, updated_at) "
+            f"SELECT {cols}, office_id, '', %(now)s, %(now)s FROM {{stage}} s "
+            f"WHERE s.outcome IS NULL AND NOT EXISTS (SELECT 1 FROM {P} p WHERE p.national_id = s.national_id)"
+        )
+        ctx.execute(
+            f"UPDATE {{stage}} SET person_id = p.id FROM {P} p "
+            "WHERE {stage}.outcome IS NULL AND p.national_id = {stage}.national_id"
+        )
+        ctx.execute(
+            f"INSERT INTO {F} (person_id, source, record_id, batch_id, line_no, received_at, "
+            "changed_at, payload, payload_hash) "
+            "SELECT person_id, %(src)s, record_id, %(batch)s, line_no, %(now)s, changed_at, payload, "
+            "payload_hash FROM {stage} WHERE outcome IS NULL",
+            src,
+        )
+        ctx.execute(
+            f"UPDATE {{stage}} SET outcome = 'applied', fact_id = f.id FROM {F} f "
+            "WHERE {stage}.outcome IS NULL AND f.batch_id = %(batch)s AND f.line_no = {stage}.line_no"
+        )
+        # The newest version of a record wins; a late older one stays in history only.
+        ctx.execute(
+            f"INSERT INTO {SR} (source, record_id, person_id, fact_id, changed_at, payload_hash) "
+            "SELECT %(src)s, record_id, person_id, fact_id, changed_at, payload_hash FROM {stage} "
+            "WHERE outcome = 'applied' "
+            "ON CONFLICT (source, record_id) DO UPDATE SET fact_id = excluded.fact_id, "
+            "changed_at = excluded.changed_at, payload_hash = excluded.payload_hash "
+            f"WHERE excluded.changed_at > {SR}.changed_at",
+            src,
+        )
+        sets = ", ".join(f"{c} = s.{c}" for c in (*GOLDEN[1:], "office_id"))
+        ctx.execute(
+            f"UPDATE {P} SET {sets}, population_fact_id = s.fact_id, "
+            "population_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
+            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' "
+            f"AND ({P}.population_changed_at IS NULL OR s.changed_at > {P}.population_changed_at)"
+        )
+        status.refresh(
+            ctx.as_of,
+            where=f"id IN (SELECT person_id FROM {ctx.stage} WHERE outcome = 'applied')",
+        )
