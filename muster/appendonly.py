@@ -39,6 +39,6 @@ def make_append_only(*tables: str):
     def forward(apps, schema_editor):
         for table in tables:
             for sql in statements(table, schema_editor.connection.vendor):
-                schema_editor.execute(sql)
+                schema_editor.execute(sql, params=None)
 
     return migrations.RunPython(forward, migrations.RunPython.noop)

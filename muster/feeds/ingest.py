@@ -162,6 +162,7 @@ class Stage:
     def create(self) -> None:
         if self.vendor == "postgresql":
             cols = ", ".join(f"{c} {t}" for c, t in self.columns)
+            self.cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{self.name}")
             self.cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols}) ON COMMIT DROP")
         else:
             self.cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
@@ -181,8 +182,8 @@ class Stage:
             self.cursor.cursor.executemany(f"INSERT INTO {self.name} ({cols}) VALUES ({marks})", rows)
 
     def drop(self) -> None:
-        if self.vendor != "postgresql":
-            self.cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
+        schema = "pg_temp" if self.vendor == "postgresql" else "temp"
+        self.cursor.execute(f"DROP TABLE IF EXISTS {schema}.{self.name}")
 
 
 @dataclass
@@ -317,7 +318,7 @@ class Importer:
         keys = {"record_id": parsed.record_id} | {k: parsed.payload.get(k) for k in self.source.unique_in_batch[1:]}
         dup = [f"{k}.duplicate_in_batch" for k, val in keys.items() if val is not None and val in seen[k]]
         if dup:
-            parsed.reasons = dup
+            parsed.reasons, parsed.payload = dup, None
             return parsed
         for k, val in keys.items():
             seen[k].add(val)
@@ -414,7 +415,7 @@ def receipt_rows(batch_id: str, duplicate: bool = False) -> Iterator[dict]:
         f"JOIN {p} pe ON pe.id = f.person_id WHERE f.batch_id = %(b)s "
         f"UNION ALL SELECT u.line_no, u.record_id, 'unchanged', pe.national_id, NULL "
         f"FROM {UnchangedLine._meta.db_table} u JOIN {p} pe ON pe.id = u.person_id WHERE u.batch_id = %(b)s "
-        f"UNION ALL SELECT q.line_no, q.record_id, 'quarantined', NULL, q.reasons "
+        f"UNION ALL SELECT q.line_no, q.record_id, 'quarantined', NULL, CAST(q.reasons AS text) "
         f"FROM {QuarantinedLine._meta.db_table} q WHERE q.batch_id = %(b)s "
         "ORDER BY 1"
     )
