@@ -39,10 +39,11 @@ def read_person(user, national_id: str, *, now: dt.datetime, purpose: str = "", 
         if person is None:
             audit(actor, "person.read_denied", at=now, object_type="person", object_id=national_id,
                   purpose=purpose, detail={"channel": channel})
-            raise NotVisible(national_id)
-        if user.role in STAFF_ROLES:
+        elif user.role in STAFF_ROLES:
             audit(actor, "person.read", at=now, object_type="person", object_id=national_id,
                   person_id=person.pk, purpose=purpose, detail={"channel": channel})
+    if person is None:
+        raise NotVisible(national_id)
     return person
 
 
