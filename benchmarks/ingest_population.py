@@ -1,0 +1,102 @@
+"""Population ingest: PostgreSQL as a ratio against a raw COPY of the same rows; SQLite rows/s.
+
+    python benchmarks/ingest_population.py [--persons N]
+
+The reference is `COPY ... FROM STDIN (FORMAT csv)` of the same records, already
+flattened to CSV, into an unindexed table, timed in the same run on the same server.
+"""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+COLUMNS = ("record_id", "changed_at", "national_id", "tax_id", "surname", "given_name", "patronymic", "sex",
+           "birth_date", "citizenship", "region", "district", "address", "postcode", "phone", "email", "death_date")
+
+
+def to_csv(jsonl: Path) -> Path:
+    out = jsonl.with_suffix(".reference.csv")
+    if not out.exists():
+        with jsonl.open("rb") as src, out.open("w", newline="", encoding="utf-8") as dst:
+            w = csv.writer(dst)
+            for line in src:
+                rec = orjson.loads(line)
+                w.writerow([rec.get(c, "") for c in COLUMNS])
+    return out
+
+
+def raw_copy(url: str, csv_path: Path) -> float:
+    cols = ", ".join(f"{c} text" for c in COLUMNS)
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_reference")
+        conn.execute(f"CREATE TABLE bench_reference ({cols})")
+        conn.commit()
+        t0 = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY bench_reference FROM STDIN (FORMAT csv)") as copy, \
+                csv_path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        conn.commit()
+        seconds = time.perf_counter() - t0
+        conn.execute("DROP TABLE bench_reference")
+        conn.commit()
+    return seconds
+
+
+def timed_ingest(env: dict, path: Path) -> tuple[float, dict]:
+    common.muster("init", "--json", env=env)
+    t0 = time.perf_counter()
+    out = common.muster("ingest", "--source", "population", str(path), "--json", env=env)
+    return time.perf_counter() - t0, orjson.loads(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=int(os.environ.get("MUSTER_BENCH_PERSONS", 1_000_000)))
+    ap.add_argument("--no-sqlite", action="store_true")
+    args = ap.parse_args()
+    feeds = common.population_files(args.persons)
+    pop = feeds / "population.jsonl"
+    rows = sum(1 for _ in pop.open("rb"))
+    ref_csv = to_csv(pop)
+
+    url = common.fresh_pg()
+    home = tempfile.mkdtemp(prefix="muster-bench-")
+    env = {"DATABASE_URL": url, "MUSTER_HOME": home}
+    t_ingest, result = timed_ingest(env, pop)
+    t_copy = raw_copy(url, ref_csv)
+    ratio = t_copy / t_ingest
+    print(f"PostgreSQL: {rows:,} rows; raw COPY {t_copy:.2f} s ({rows / t_copy:,.0f} rows/s); "
+          f"muster ingest {t_ingest:.2f} s ({rows / t_ingest:,.0f} rows/s); ingest at {ratio:.0%} of the COPY rate")
+    assert result["applied"] == rows, result
+    figures = [
+        (f"population ingest, PostgreSQL, {rows:,} rows", f"{t_ingest:.1f} s ({rows / t_ingest:,.0f} rows/s)",
+         f"make bench (ingest_population.py --persons {args.persons})"),
+        (f"raw COPY of the same rows, unindexed table", f"{t_copy:.1f} s ({rows / t_copy:,.0f} rows/s)", "same run"),
+        ("ingest rate / raw COPY rate", f"{ratio:.0%}", "same run"),
+    ]
+    if not args.no_sqlite:
+        home2 = tempfile.mkdtemp(prefix="muster-bench-sqlite-")
+        t_sqlite, res2 = timed_ingest({"DATABASE_URL": "", "MUSTER_HOME": home2}, pop)
+        assert res2["applied"] == rows, res2
+        print(f"SQLite: muster ingest {t_sqlite:.2f} s ({rows / t_sqlite:,.0f} rows/s)")
+        figures.append((f"population ingest, SQLite, {rows:,} rows", f"{t_sqlite:.1f} s ({rows / t_sqlite:,.0f} rows/s)",
+                        "same run"))
+        subprocess.run(["rm", "-rf", home2], check=False)
+    common.record("Population ingest (issue 2)", figures)
+    subprocess.run(["rm", "-rf", home], check=False)
+
+
+if __name__ == "__main__":
+    main()
