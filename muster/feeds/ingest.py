@@ -23,7 +23,7 @@ from muster.audit.services import Actor
 from muster.audit.services import record as audit
 
 from . import validation as v
-from .models import Batch, QuarantinedLine, UnchangedLine
+from .models import Batch, QuarantinedLine, ReviewItem, UnchangedLine
 from .sources import SOURCES, ChunkContext, Source
 
 CHUNK_LINES = 50_000
@@ -266,6 +266,8 @@ class Importer:
         unchanged = UnchangedLine.objects.filter(batch=batch).values_list("record_id", "person__national_id")
         for rid, nid in unchanged.iterator():
             add(rid, {"national_id": nid})
+        for rid in ReviewItem.objects.filter(batch=batch).values_list("record_id", flat=True).iterator():
+            add(rid, {})
         merged = QuarantinedLine.objects.filter(batch=batch, after_validation=True)
         for line_no, raw in merged.values_list("line_no", "raw").iterator():
             p = parser.parse(line_no, raw.encode())
@@ -351,6 +353,8 @@ class Importer:
                             p.reasons = merged[p.line_no].split(",")
                             bad[p.line_no] = p
                     counts.pop("quarantined", None)
+                    if counts.get("review"):
+                        self._hold_for_review(cur, stage.name, batch, ctx)
                     cur.execute(
                         f"INSERT INTO {UnchangedLine._meta.db_table} (batch_id, line_no, record_id, person_id) "
                         f"SELECT %s, line_no, record_id, person_id FROM {stage.name} WHERE outcome = 'unchanged'",
@@ -380,6 +384,31 @@ class Importer:
                           **{o: counts.get(o, 0) for o in OUTCOMES}})
         return batch
 
+    def _hold_for_review(self, cur, stage: str, batch: Batch, ctx: ChunkContext) -> None:
+        cur.execute(
+            f"SELECT line_no, record_id, changed_at, payload, payload_hash, candidates FROM {stage} "
+            "WHERE outcome = 'review' ORDER BY line_no"
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return
+        from muster.registry.models import Person
+
+        parsed = [(row, orjson.loads(row[5])) for row in rows]
+        best = [cands[0]["person_id"] for _, cands in parsed]
+        offices = dict(Person.objects.filter(id__in=best).values_list("id", "office_id"))
+        items = [
+            ReviewItem(
+                batch_id=batch.id, line_no=line_no, source=self.source.name, record_id=rid,
+                changed_at=_as_datetime(changed_at),
+                payload=orjson.loads(payload) if isinstance(payload, str) else payload,
+                payload_hash=payload_hash, candidates=cands, office_id=offices.get(cands[0]["person_id"]),
+                model_version=ctx.params.get("model_version", ""), created_at=self.now,
+            )
+            for (line_no, rid, changed_at, payload, payload_hash, _), cands in parsed
+        ]
+        ReviewItem.objects.bulk_create(items)
+
     def _stage_row(self, p: Parsed) -> tuple:
         payload_json = orjson.dumps(p.payload, option=orjson.OPT_SORT_KEYS)
         return (
@@ -405,6 +434,13 @@ class Importer:
                       batch.review, batch.quarantined, Counter(batch.reasons), duplicate=True)
 
 
+def _as_datetime(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def receipt_rows(batch_id: str, duplicate: bool = False) -> Iterator[dict]:
     """The per-record receipt, rebuilt from what the registry holds (survives a resumed import)."""
     from muster.registry.models import Fact, Person
@@ -413,6 +449,10 @@ def receipt_rows(batch_id: str, duplicate: bool = False) -> Iterator[dict]:
     sql = (
         f"SELECT f.line_no, f.record_id, 'applied', pe.national_id, NULL FROM {Fact._meta.db_table} f "
         f"JOIN {p} pe ON pe.id = f.person_id WHERE f.batch_id = %(b)s "
+        f"AND NOT EXISTS (SELECT 1 FROM {ReviewItem._meta.db_table} r WHERE r.batch_id = f.batch_id "
+        "AND r.line_no = f.line_no) "
+        f"UNION ALL SELECT r.line_no, r.record_id, 'review', NULL, NULL "
+        f"FROM {ReviewItem._meta.db_table} r WHERE r.batch_id = %(b)s "
         f"UNION ALL SELECT u.line_no, u.record_id, 'unchanged', pe.national_id, NULL "
         f"FROM {UnchangedLine._meta.db_table} u JOIN {p} pe ON pe.id = u.person_id WHERE u.batch_id = %(b)s "
         f"UNION ALL SELECT q.line_no, q.record_id, 'quarantined', NULL, CAST(q.reasons AS text) "

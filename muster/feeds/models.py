@@ -55,3 +55,78 @@ class UnchangedLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "line_no"], name="unchanged_line_unique")]
+
+
+class ReviewItem(models.Model):
+    """A record whose identity match is uncertain: it waits for a clerk of the candidate's office."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="reviews")
+    line_no = models.IntegerField()
+    source = models.CharField(max_length=16)
+    record_id = models.CharField(max_length=64)
+    changed_at = models.DateTimeField()
+    payload = models.JSONField()
+    payload_hash = models.CharField(max_length=32)
+    # [{"person_id", "national_id", "probability", "weight", "field_weights"}], best first.
+    candidates = models.JSONField()
+    office = models.ForeignKey("registry.Office", null=True, on_delete=models.PROTECT, related_name="+")
+    model_version = models.CharField(max_length=32)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    person = models.ForeignKey("registry.Person", null=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "line_no"], name="review_line_unique")]
+        indexes = [models.Index(fields=["office", "state"], name="review_office_state")]
+
+
+class LinkageModelVersion(models.Model):
+    """A trained linkage model: the artefact lives under MUSTER_HOME/models, named by its version."""
+
+    version = models.CharField(max_length=32, primary_key=True)
+    path = models.CharField(max_length=300)
+    trained_at = models.DateTimeField()
+    persons = models.IntegerField()
+    records = models.IntegerField()
+    active = models.BooleanField(default=True)
+
+
+class ClarificationCampaign(models.Model):
+    """A "data clarification" campaign: persons with missing, stale or conflicting data are asked."""
+
+    office = models.ForeignKey("registry.Office", on_delete=models.PROTECT, related_name="+")
+    criteria = models.JSONField()
+    created_by = models.CharField(max_length=150)
+    launched_at = models.DateTimeField()
+    selected = models.IntegerField()
+
+
+class ClarificationRequest(models.Model):
+    class State(models.TextChoices):
+        SENT = "sent"
+        CONFIRMED = "confirmed"
+        CORRECTED = "corrected"
+
+    campaign = models.ForeignKey(ClarificationCampaign, on_delete=models.PROTECT, related_name="requests")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="clarifications")
+    # Codes of the criteria the person met, comma-terminated ("missing_phone,conflict,").
+    reasons = models.CharField(max_length=100)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENT)
+    sent_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True)
+    fact_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person"], name="clarification_unique")]
+        indexes = [models.Index(fields=["person", "state"], name="clarification_person_state")]
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [r for r in self.reasons.split(",") if r]

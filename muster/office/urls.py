@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "office"
 urlpatterns = [
     path("", views.search, name="search"),
     path("persons/<str:national_id>/", views.person_card, name="person"),
+    path("reviews/", review_views.queue, name="reviews"),
+    path("reviews/<int:item_id>/", review_views.item, name="review"),
 ]

@@ -54,17 +54,26 @@ class Person(models.Model):
     phone = models.CharField(max_length=16, null=True, blank=True)
     email = models.CharField(max_length=254, null=True, blank=True)
     death_date = models.DateField(null=True, blank=True)
+    # Normalised names (see feeds.linkage.normalise_name) for identity linkage and search.
+    surname_norm = models.CharField(max_length=100, default="")
+    given_norm = models.CharField(max_length=100, default="")
     office = models.ForeignKey(Office, null=True, on_delete=models.PROTECT, related_name="persons")
     registration_status = models.CharField(max_length=16, choices=RegistrationStatus.choices)
     population_fact_id = models.BigIntegerField(null=True)
     population_changed_at = models.DateTimeField(null=True)
+    # Phone and email: the population register and the citizen's own corrections are of
+    # equal authority, so the newest change wins; this names the fact in force.
+    contact_fact_id = models.BigIntegerField(null=True)
+    contact_changed_at = models.DateTimeField(null=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
     class Meta:
         indexes = [
             models.Index(fields=["surname", "given_name", "birth_date"], name="person_name_birth"),
-            models.Index(fields=["birth_date"], name="person_birth"),
+            models.Index(fields=["birth_date", "given_norm"], name="person_birth_given"),
+            models.Index(fields=["birth_date", "surname_norm"], name="person_birth_surname"),
+            models.Index(fields=["surname_norm", "given_norm"], name="person_names"),
         ]
 
     def __str__(self) -> str:

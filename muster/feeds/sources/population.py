@@ -4,20 +4,22 @@ import datetime as dt
 from functools import cache
 
 from muster.feeds import validation as v
+from muster.feeds.linkage import normalise_name
 from muster.registry import status
-from muster.registry.models import Fact, OfficeArea, Person, SourceRecord
+from muster.registry.models import OfficeArea, Person, SourceRecord
 from muster.registry.regions import REGIONS, districts
 
-from .base import ChunkContext, Source
+from .base import ChunkContext, Source, insert_facts, mark_unchanged, upsert_source_records
 
 P = Person._meta.db_table
-F = Fact._meta.db_table
 SR = SourceRecord._meta.db_table
 
 GOLDEN = (
     "national_id", "tax_id", "surname", "given_name", "patronymic", "sex", "birth_date",
     "citizenship", "region", "district", "address", "postcode", "phone", "email", "death_date",
 )
+CONTACT = ("phone", "email")
+IDENTITY = tuple(c for c in GOLDEN[1:] if c not in CONTACT)
 _REGION_CODES = tuple(r.code for r in REGIONS)
 
 
@@ -34,6 +36,7 @@ class Population(Source):
         ("patronymic", "text"), ("sex", "text"), ("birth_date", "date"), ("citizenship", "text"),
         ("region", "text"), ("district", "text"), ("address", "text"), ("postcode", "text"),
         ("phone", "text"), ("email", "text"), ("death_date", "date"), ("office_id", "text"),
+        ("surname_norm", "text"), ("given_norm", "text"),
     )
 
     def __init__(self):
@@ -78,17 +81,13 @@ class Population(Source):
             *(get(k) for k in GOLDEN[7:14]),
             adapt(get("death_date")),
             self._offices.get((payload["region"], payload["district"])),
+            normalise_name(payload["surname"]),
+            normalise_name(payload["given_name"]),
         )
 
     def merge(self, ctx: ChunkContext) -> None:
         src = {"src": self.name}
-        # A version identical to the one held changes nothing.
-        ctx.execute(
-            f"UPDATE {{stage}} SET outcome = 'unchanged', person_id = sr.person_id FROM {SR} sr "
-            "WHERE sr.source = %(src)s AND sr.record_id = {stage}.record_id "
-            "AND sr.payload_hash = {stage}.payload_hash",
-            src,
-        )
+        mark_unchanged(ctx, self.name)
         # A record id may not move to another person: that is an error at the source.
         ctx.execute(
             f"UPDATE {{stage}} SET outcome = 'quarantined', reason = 'national_id.conflict' "
@@ -97,7 +96,7 @@ class Population(Source):
             "AND sr.record_id = {stage}.record_id AND p.national_id <> {stage}.national_id",
             src,
         )
-        cols = ", ".join(GOLDEN)
+        cols = ", ".join((*GOLDEN, "surname_norm", "given_norm"))
         ctx.execute(
             f"INSERT INTO {P} ({cols}, office_id, registration_status, created_at, updated_at) "
             f"SELECT {cols}, office_id, '', %(now)s, %(now)s FROM {{stage}} s "
@@ -107,33 +106,21 @@ class Population(Source):
             f"UPDATE {{stage}} SET person_id = p.id FROM {P} p "
             "WHERE {stage}.outcome IS NULL AND p.national_id = {stage}.national_id"
         )
-        ctx.execute(
-            f"INSERT INTO {F} (person_id, source, record_id, batch_id, line_no, received_at, "
-            "changed_at, payload, payload_hash) "
-            "SELECT person_id, %(src)s, record_id, %(batch)s, line_no, %(now)s, changed_at, payload, "
-            "payload_hash FROM {stage} WHERE outcome IS NULL",
-            src,
-        )
-        ctx.execute(
-            f"UPDATE {{stage}} SET outcome = 'applied', fact_id = f.id FROM {F} f "
-            "WHERE {stage}.outcome IS NULL AND f.batch_id = %(batch)s AND f.line_no = {stage}.line_no"
-        )
-        # The newest version of a record wins; a late older one stays in history only.
-        ctx.execute(
-            f"INSERT INTO {SR} (source, record_id, person_id, fact_id, changed_at, payload_hash) "
-            "SELECT %(src)s, record_id, person_id, fact_id, changed_at, payload_hash FROM {stage} "
-            "WHERE outcome = 'applied' "
-            "ON CONFLICT (source, record_id) DO UPDATE SET fact_id = excluded.fact_id, "
-            "changed_at = excluded.changed_at, payload_hash = excluded.payload_hash "
-            f"WHERE excluded.changed_at > {SR}.changed_at",
-            src,
-        )
-        sets = ", ".join(f"{c} = s.{c}" for c in (*GOLDEN[1:], "office_id"))
+        insert_facts(ctx, self.name)
+        upsert_source_records(ctx, self.name)
+        sets = ", ".join(f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm"))
         ctx.execute(
             f"UPDATE {P} SET {sets}, population_fact_id = s.fact_id, "
             "population_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
             f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' "
             f"AND ({P}.population_changed_at IS NULL OR s.changed_at > {P}.population_changed_at)"
+        )
+        # Contact data: equal authority with the citizen's own corrections, so the newest wins.
+        ctx.execute(
+            f"UPDATE {P} SET phone = s.phone, email = s.email, contact_fact_id = s.fact_id, "
+            "contact_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
+            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' "
+            f"AND ({P}.contact_changed_at IS NULL OR s.changed_at > {P}.contact_changed_at)"
         )
         status.refresh(
             ctx.as_of,
