@@ -101,7 +101,12 @@ _RAW = (
     ("78", "Saint Petersburg", "Санкт-Петербург", 5601),
     ("79", "Jewish Autonomous Oblast", "Еврейская автономная область", 150),
     ("83", "Nenets Autonomous Okrug", "Ненецкий автономный округ", 42),
-    ("86", "Khanty-Mansi Autonomous Okrug – Yugra", "Ханты-Мансийский автономный округ — Югра", 1711),
+    (
+        "86",
+        "Khanty-Mansi Autonomous Okrug – Yugra",
+        "Ханты-Мансийский автономный округ — Югра",
+        1711,
+    ),
     ("87", "Chukotka Autonomous Okrug", "Чукотский автономный округ", 48),
     ("89", "Yamalo-Nenets Autonomous Okrug", "Ямало-Ненецкий автономный округ", 511),
     ("91", "Republic of Crimea", "Республика Крым", 1934),

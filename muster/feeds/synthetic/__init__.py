@@ -1,0 +1,5 @@
+"""Deterministic synthetic population and agency feeds for tests and benchmarks."""
+
+from .generate import generate
+
+__all__ = ["generate"]
