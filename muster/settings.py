@@ -147,4 +147,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MUSTER_LOG_LEVEL", "WARNING")},
+    # Splink reports untrainable comparison levels as warnings: expected on small batches.
+    "loggers": {"splink": {"level": "ERROR", "handlers": ["console"], "propagate": False}},
 }

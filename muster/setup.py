@@ -29,6 +29,9 @@ def init() -> dict:
     }
 
 
+# The population register first: it is the only source that creates persons.
+SOURCE_ORDER = ("population", "interior", "health", "education", "elections", "digital", "civil", "social")
+
 DEMO_USERS = (
     ("clerk", "clerk"),
     ("head", "office_head"),
@@ -88,10 +91,14 @@ def demo(persons: int, port: int, quiet: bool = False) -> dict:
         say(f"Generating a synthetic population of {persons:,} persons in {feeds_dir} ...")
         generate(persons, feeds_dir, seed=1)
     now = timezone.now()
-    result = feeds.ingest("population", feeds_dir / "population.jsonl", actor=Actor.system("demo"),
-                          now=now, progress=not quiet)
-    say(f"Population feed: {result['received']:,} lines, {result['applied']:,} applied, "
-        f"{result['unchanged']:,} unchanged, {result['quarantined']:,} quarantined")
+    results = {}
+    for source in SOURCE_ORDER:
+        result = feeds.ingest(source, feeds_dir / f"{source}.jsonl", actor=Actor.system("demo"),
+                              now=now, progress=not quiet)
+        results[source] = result
+        say(f"{source:10} {result['received']:>8,} lines: {result['applied']:,} applied, "
+            f"{result['unchanged']:,} unchanged, {result['review']:,} to review, "
+            f"{result['quarantined']:,} quarantined")
     accounts = demo_accounts(timezone.localdate(now))
     checkpoint(timezone.now())
     base = f"http://127.0.0.1:{port}"
@@ -106,7 +113,7 @@ def demo(persons: int, port: int, quiet: bool = False) -> dict:
             extra = a["office"] or a["national_id"] or ""
             print(f"  {a['username']:9} {a['password']:14} {a['role']:12} {extra}")
         print("\nStop with Ctrl-C.", flush=True)
-    return {"urls": urls, "accounts": accounts, "population": result, **info}
+    return {"urls": urls, "accounts": accounts, "feeds": results, **info}
 
 
 def serve(port: int, workers: int = 2) -> None:

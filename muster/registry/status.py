@@ -1,5 +1,7 @@
 """Registration status (SPEC 2.1) as one SQL expression over the person table.
 
+Exemption comes from the rights engine's current decision (`rules_decision`).
+
 The law's ages become date cut-offs computed once in Python for the evaluation date,
 so the expression is a plain CASE of date comparisons: set-based, the same on
 PostgreSQL and SQLite, and the same whether it runs for one person or for millions.
@@ -15,29 +17,33 @@ from .models import Person, RegistrationStatus
 
 S = RegistrationStatus
 
-STATUS_SQL = f"""CASE
+def status_case(id_expr: str | None = "id") -> str:
+    """The CASE expression; `id_expr` is the person id column (None for persons not yet
+    stored, who cannot have an exemption decision)."""
+    exempt = (f"  WHEN {id_expr} IN (SELECT person_id FROM rules_decision WHERE status = 'exempt') "
+              f"THEN '{S.EXEMPT}'\n" if id_expr else "")
+    return f"""CASE
   WHEN death_date IS NOT NULL AND death_date <= %(as_of)s THEN '{S.REMOVED}'
   WHEN sex <> %(sex)s OR citizenship <> %(citizenship)s THEN '{S.NOT_SUBJECT}'
   WHEN birth_date <= %(reserve_cut)s THEN '{S.REMOVED}'
-  WHEN birth_date > %(registration_cut)s THEN '{S.NOT_REGISTERED}'
+{exempt}  WHEN birth_date > %(registration_cut)s THEN '{S.NOT_REGISTERED}'
   WHEN birth_date <= %(call_up_cut)s THEN '{S.RESERVE}'
   ELSE '{S.CALL_UP_AGE}'
 END"""
 
 
-def call_up_cut(as_of: dt.date) -> dt.date:
-    """Whoever was born on or before this date is past call-up age on `as_of`.
+STATUS_SQL = status_case()
 
-    When the age limit rose (27 to 30 on 2024-01-01), men who had reached the old
-    limit before the change stay in the reserve: their cut-off is the old one.
-    """
-    limit = p.load()["call_up.age_limit"]
-    cut = p.years_before(as_of, limit.at(as_of).value)
-    if p.get("call_up.grandfathered", as_of).value:
-        for changed_on, old, new in limit.changes(as_of):
-            if new > old:
-                cut = max(cut, p.years_before(changed_on - dt.timedelta(days=1), old))
-    return cut
+
+def call_up_cut(as_of: dt.date) -> dt.date:
+    """Whoever was born on or before this date is past call-up age on `as_of` (the rule
+    pack's own definition, with the 2024 grandfathering, so that both agree)."""
+    from muster.rules.dsl import Context
+    from muster.rules.engine import current_pack
+
+    pack = current_pack()
+    past = next(g.condition for g in pack.grounds if g.code == "over_age")
+    return past.cutoff(Context(as_of, pack.name))
 
 
 def status_params(as_of: dt.date) -> dict:
@@ -51,6 +57,10 @@ def status_params(as_of: dt.date) -> dict:
         "registration_cut": dt.date(as_of.year - reg_age, 12, 31),
         "call_up_cut": call_up_cut(as_of),
     }
+
+
+def sql_params(as_of: dt.date) -> dict:
+    return _sql_params(status_params(as_of))
 
 
 def _sql_params(params: dict) -> dict:

@@ -36,7 +36,7 @@ class Population(Source):
         ("patronymic", "text"), ("sex", "text"), ("birth_date", "date"), ("citizenship", "text"),
         ("region", "text"), ("district", "text"), ("address", "text"), ("postcode", "text"),
         ("phone", "text"), ("email", "text"), ("death_date", "date"), ("office_id", "text"),
-        ("surname_norm", "text"), ("given_norm", "text"),
+        ("surname_norm", "text"), ("given_norm", "text"), ("is_new", "integer"),
     )
 
     def __init__(self):
@@ -83,6 +83,7 @@ class Population(Source):
             self._offices.get((payload["region"], payload["district"])),
             normalise_name(payload["surname"]),
             normalise_name(payload["given_name"]),
+            0,
         )
 
     def merge(self, ctx: ChunkContext) -> None:
@@ -96,33 +97,48 @@ class Population(Source):
             "AND sr.record_id = {stage}.record_id AND p.national_id <> {stage}.national_id",
             src,
         )
-        cols = ", ".join((*GOLDEN, "surname_norm", "given_norm"))
-        ctx.execute(
-            f"INSERT INTO {P} ({cols}, office_id, registration_status, created_at, updated_at) "
-            f"SELECT {cols}, office_id, '', %(now)s, %(now)s FROM {{stage}} s "
-            f"WHERE s.outcome IS NULL AND NOT EXISTS (SELECT 1 FROM {P} p WHERE p.national_id = s.national_id)"
-        )
+        # Existing persons by national_id; new ones get their id now, so that their facts and
+        # their one INSERT (with every value final) follow without updates.
         ctx.execute(
             f"UPDATE {{stage}} SET person_id = p.id FROM {P} p "
             "WHERE {stage}.outcome IS NULL AND p.national_id = {stage}.national_id"
         )
+        ctx.execute("UPDATE {stage} SET is_new = CASE WHEN person_id IS NULL THEN 1 ELSE 0 END "
+                    "WHERE outcome IS NULL")
+        if ctx.vendor == "postgresql":
+            ctx.execute(f"UPDATE {{stage}} SET person_id = nextval(pg_get_serial_sequence('{P}', 'id')) "
+                        "WHERE outcome IS NULL AND person_id IS NULL")
+        else:  # SQLite writers are serialised, so max(id) is safe here
+            ctx.execute(
+                f"UPDATE {{stage}} SET person_id = x.base + x.rn FROM (SELECT line_no, "
+                f"ROW_NUMBER() OVER (ORDER BY line_no) AS rn, (SELECT COALESCE(MAX(id), 0) FROM {P}) AS base "
+                "FROM {stage} WHERE outcome IS NULL AND person_id IS NULL) x WHERE {stage}.line_no = x.line_no"
+            )
         insert_facts(ctx, self.name)
         upsert_source_records(ctx, self.name)
+        cols = ", ".join((*GOLDEN, "surname_norm", "given_norm", "office_id"))
+        ctx.execute(
+            f"INSERT INTO {P} (id, {cols}, population_fact_id, population_changed_at, contact_fact_id, "
+            "contact_changed_at, registration_status, created_at, updated_at) "
+            f"SELECT person_id, {cols}, fact_id, changed_at, fact_id, changed_at, {status.status_case(None)}, "
+            "%(now)s, %(now)s FROM {stage} WHERE outcome = 'applied' AND is_new = 1",
+            status.sql_params(ctx.as_of),
+        )
         sets = ", ".join(f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm"))
         ctx.execute(
             f"UPDATE {P} SET {sets}, population_fact_id = s.fact_id, "
             "population_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
-            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' "
-            f"AND ({P}.population_changed_at IS NULL OR s.changed_at > {P}.population_changed_at)"
+            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' AND s.is_new = 0 "
+            f"AND s.changed_at > {P}.population_changed_at"
         )
         # Contact data: equal authority with the citizen's own corrections, so the newest wins.
         ctx.execute(
             f"UPDATE {P} SET phone = s.phone, email = s.email, contact_fact_id = s.fact_id, "
             "contact_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
-            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' "
+            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' AND s.is_new = 0 "
             f"AND ({P}.contact_changed_at IS NULL OR s.changed_at > {P}.contact_changed_at)"
         )
         status.refresh(
             ctx.as_of,
-            where=f"id IN (SELECT person_id FROM {ctx.stage} WHERE outcome = 'applied')",
+            where=f"id IN (SELECT person_id FROM {ctx.stage} WHERE outcome = 'applied' AND is_new = 0)",
         )
