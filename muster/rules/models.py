@@ -1,0 +1,57 @@
+from django.db import models
+
+
+class EvaluationRun(models.Model):
+    """One evaluation pass (the population, or the persons whose facts changed)."""
+
+    started_at = models.DateTimeField()
+    as_of = models.DateField()
+    pack_version = models.CharField(max_length=32)
+    scope = models.CharField(max_length=16)  # "all", "persons", "what-if"
+    evaluated = models.IntegerField(default=0)
+    changed = models.IntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+
+class Decision(models.Model):
+    """The current decision on a person's rights, with what it was decided on.
+
+    `inputs` holds the feature values (and the ids of the immutable facts they came
+    from), so a decision can be explained and replayed later.
+    """
+
+    person = models.OneToOneField("registry.Person", primary_key=True, on_delete=models.PROTECT,
+                                  related_name="decision")
+    status = models.CharField(max_length=16)
+    ground = models.CharField(max_length=32, null=True)
+    until = models.DateField(null=True)
+    fired = models.CharField(max_length=400)
+    as_of = models.DateField()
+    pack_version = models.CharField(max_length=32)
+    run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    inputs = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "ground"], name="decision_status_ground")]
+
+    @property
+    def fired_codes(self) -> list[str]:
+        return [c for c in self.fired.split(",") if c]
+
+
+class DecisionChange(models.Model):
+    """Append-only history: every change of a person's status or ground."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField()
+    as_of = models.DateField()
+    old_status = models.CharField(max_length=16, null=True)
+    old_ground = models.CharField(max_length=32, null=True)
+    status = models.CharField(max_length=16)
+    ground = models.CharField(max_length=32, null=True)
+    until = models.DateField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "at"], name="decision_change_person")]

@@ -1,0 +1,43 @@
+"""The few SQL spellings that differ between PostgreSQL and SQLite, in one place."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    vendor: str
+
+    @property
+    def pg(self) -> bool:
+        return self.vendor == "postgresql"
+
+    def date_lit(self, iso: str) -> str:
+        return f"DATE '{iso}'" if self.pg else f"'{iso}'"
+
+    def json_text(self, alias: str, key: str) -> str:
+        return f"{alias}.payload->>'{key}'"
+
+    def json_date(self, alias: str, key: str) -> str:
+        expr = self.json_text(alias, key)
+        return f"CAST({expr} AS date)" if self.pg else expr
+
+    def json_bool(self, alias: str, key: str) -> str:
+        # jsonb gives 'true', SQLite's ->> gives the integer 1.
+        return f"(CAST({self.json_text(alias, key)} AS TEXT) IN ('true', '1'))"
+
+    def greatest(self, exprs: list[str]) -> str:
+        """Arguments must be non-NULL: SQLite's MAX(a, b) is NULL if any argument is."""
+        if len(exprs) == 1:
+            return exprs[0]
+        return f"{'GREATEST' if self.pg else 'MAX'}({', '.join(exprs)})"
+
+    def add_years(self, date_sql: str, years_sql: str) -> str:
+        """The date `years` after `date`; 29 February moves to 1 March, as in Python's `birthday`."""
+        if self.pg:
+            return (f"CAST((CAST({date_sql} AS date) - 1 + make_interval(years => CAST({years_sql} AS integer))) "
+                    "AS date) + 1")
+        return f"date({date_sql}, '+' || CAST({years_sql} AS TEXT) || ' years')"
+
+    def json_object(self, columns: list[str], alias: str) -> str:
+        pairs = ", ".join(f"'{c}', {alias}.{c}" for c in columns)
+        return f"json_build_object({pairs})" if self.pg else f"json_object({pairs})"
