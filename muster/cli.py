@@ -82,6 +82,38 @@ def cmd_ingest(args) -> dict:
     return result
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_evaluate(args) -> dict:
+    from django.utils import timezone
+
+    from muster.registry.models import Person
+    from muster.rules import services
+
+    now = _now()
+    today = timezone.localdate(now)
+    as_of = args.as_of or today
+    if args.person:
+        person = Person.objects.filter(national_id=args.person).first()
+        if person is None:
+            raise CommandError("person.not_found", f"no person with national_id {args.person}")
+        return services.explain(person, as_of)
+    overrides = None
+    if args.what_if:
+        try:
+            overrides = services.load_overrides(Path(args.what_if), as_of)
+        except ValueError as exc:
+            raise CommandError("what_if.invalid", str(exc)) from None
+    # Decisions are stored for the legal present only; other dates and what-ifs write nothing.
+    write = overrides is None and as_of == today
+    return services.evaluate(now=now, as_of=as_of, actor=_operator(), write=write, overrides=overrides)
+
+
 def cmd_person(args) -> dict:
     from muster.registry import services
 
@@ -180,6 +212,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True)
     p.add_argument("file")
     p.add_argument("--receipt", help="write the per-record receipt (JSON Lines) here")
+    p = add("evaluate", cmd_evaluate, "decide rights (deferrals, exemptions) for everyone or one person")
+    p.add_argument("--as-of", dest="as_of", type=_date)
+    p.add_argument("--person")
+    p.add_argument("--what-if", dest="what_if", help="YAML of changed parameters; reports who would change")
     p = add("person", cmd_person, "the golden record with provenance")
     p.add_argument("national_id")
     p.add_argument("--purpose", default="operator query")

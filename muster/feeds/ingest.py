@@ -355,6 +355,12 @@ class Importer:
                     counts.pop("quarantined", None)
                     if counts.get("review"):
                         self._hold_for_review(cur, stage.name, batch, ctx)
+                    if counts.get("applied"):
+                        # New facts: the rights of these persons are decided again, in this transaction.
+                        from muster.rules.services import evaluate
+
+                        evaluate(now=self.now, as_of=self.as_of, actor=self.actor,
+                                 scope=f"SELECT person_id FROM {stage.name} WHERE outcome = 'applied'")
                     cur.execute(
                         f"INSERT INTO {UnchangedLine._meta.db_table} (batch_id, line_no, record_id, person_id) "
                         f"SELECT %s, line_no, record_id, person_id FROM {stage.name} WHERE outcome = 'unchanged'",

@@ -100,7 +100,7 @@ def person_record(person: Person) -> dict:
         "office": person.office_id,
         "registration_status": person.registration_status,
         "provenance": provenance(person),
-        "decision": None,
+        "decision": decision_of(person),
         "summonses": [],
         "measures": [],
     }
@@ -126,3 +126,14 @@ def attribute_rows(person: Person) -> list[dict]:
         rows.append({"name": attr, "label": LABELS[attr], "value": getattr(person, attr), "current": current,
                      "history": [v for v in versions if not v["current"]]})
     return rows
+
+
+def decision_of(person: Person) -> dict | None:
+    """The stored decision on the person's rights (the rights engine's), or None before any."""
+    from muster.rules.models import Decision
+
+    d = Decision.objects.filter(person=person).first()
+    if d is None:
+        return None
+    return {"status": d.status, "ground": d.ground, "until": _iso(d.until), "as_of": _iso(d.as_of),
+            "grounds_fired": d.fired_codes, "rule_pack": d.pack_version, "decided_at": _iso(d.decided_at)}

@@ -14,6 +14,10 @@ class Dialect:
     def date_lit(self, iso: str) -> str:
         return f"DATE '{iso}'" if self.pg else f"'{iso}'"
 
+    @property
+    def null_date(self) -> str:
+        return "CAST(NULL AS date)" if self.pg else "NULL"
+
     def json_text(self, alias: str, key: str) -> str:
         return f"{alias}.payload->>'{key}'"
 

@@ -135,7 +135,7 @@ def decision_sql(pack: RulePack, ctx: Context, features_table: str) -> str:
     for g in grounds:
         cond = g.condition.sql(ctx)
         cols.append(f"CASE WHEN {cond} THEN 1 ELSE 0 END AS c_{g.code}")
-        until = g.until.sql(ctx) if g.until is not None else "NULL"
+        until = g.until.sql(ctx) if g.until is not None else d.null_date
         if g.kind == "deferral":
             cols.append(f"CASE WHEN {cond} THEN COALESCE({until}, {far}) ELSE {never} END AS u_{g.code}")
         else:
@@ -160,5 +160,5 @@ def decision_sql(pack: RulePack, ctx: Context, features_table: str) -> str:
     return (
         f"SELECT person_id, office_id, CASE {' '.join(status_w)} ELSE 'liable' END AS status, "
         f"CASE {' '.join(ground_w)} ELSE NULL END AS ground, "
-        f"CASE {' '.join(until_w)} ELSE NULL END AS until, {fired} AS fired FROM ({mid}) y"
+        f"CASE {' '.join(until_w)} ELSE {d.null_date} END AS until, {fired} AS fired FROM ({mid}) y"
     )

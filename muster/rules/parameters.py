@@ -53,14 +53,14 @@ class Parameter:
 
 def _flatten(prefix: str, node: dict, out: dict[str, Parameter]) -> None:
     if "values" in node:
-        values = tuple(sorted((_as_date(k), v) for k, v in node["values"].items()))
+        values = tuple(sorted((as_date(k), v) for k, v in node["values"].items()))
         out[prefix] = Parameter(prefix, node.get("description", ""), node.get("reference", ""), values)
         return
     for key, child in node.items():
         _flatten(f"{prefix}.{key}" if prefix else key, child, out)
 
 
-def _as_date(key) -> dt.date:
+def as_date(key) -> dt.date:
     return key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
 
 

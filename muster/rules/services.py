@@ -150,3 +150,28 @@ def explain(person: Person, as_of: dt.date, pack: engine.RulePack | None = None,
         "until": decision.until.isoformat() if decision.until else None,
         "explanation": decision.explanation,
     }
+
+
+def load_overrides(path, as_of: dt.date) -> dict:
+    """A what-if file: `{parameter.name: value}` or `{parameter.name: {values: {DATE: value}}}`."""
+    import yaml
+
+    from . import parameters
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    known = parameters.load(engine.current_pack().name)
+    out = {}
+    for name, value in raw.items():
+        if name not in known:
+            raise ValueError(f"{path}: unknown parameter {name!r}")
+        if isinstance(value, dict) and "values" in value:
+            dated = sorted((parameters.as_date(k), v) for k, v in value["values"].items())
+            applicable = [v for d, v in dated if d <= as_of]
+            if not applicable:
+                continue
+            value = applicable[-1]
+        out[name] = value
+    return out
