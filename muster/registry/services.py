@@ -56,9 +56,11 @@ def search(user, *, now: dt.datetime, national_id: str = "", surname: str = "", 
     else:
         if not (surname and birth_date):
             return []
-        qs = qs.filter(surname__iexact=surname.strip(), birth_date=birth_date)
+        from muster.feeds.linkage import normalise_name
+
+        qs = qs.filter(surname_norm=normalise_name(surname), birth_date=birth_date)
         if given_name:
-            qs = qs.filter(given_name__iexact=given_name.strip())
+            qs = qs.filter(given_norm=normalise_name(given_name))
     with transaction.atomic():
         found = list(qs.order_by("surname", "given_name", "id")[:limit])
         criteria = {"national_id": national_id} if national_id else {
