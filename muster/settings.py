@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "muster.registry",
     "muster.feeds",
     "muster.rules",
+    "muster.summons",
+    "muster.measures",
+    "muster.exchange",
     "muster.portal",
     "muster.office",
 ]
@@ -151,3 +154,4 @@ LOGGING = {
     # Splink reports untrainable comparison levels as warnings: expected on small batches.
     "loggers": {"splink": {"level": "ERROR", "handlers": ["console"], "propagate": False}},
 }
+MUSTER_PUBLIC_URL = os.environ.get("MUSTER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

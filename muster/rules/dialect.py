@@ -45,3 +45,8 @@ class Dialect:
     def json_object(self, columns: list[str], alias: str) -> str:
         pairs = ", ".join(f"'{c}', {alias}.{c}" for c in columns)
         return f"json_build_object({pairs})" if self.pg else f"json_object({pairs})"
+
+    def json_object_expr(self, pairs: dict[str, str]) -> str:
+        """A JSON object from {key: SQL expression}."""
+        body = ", ".join(f"'{k}', {v}" for k, v in pairs.items())
+        return f"json_build_object({body})" if self.pg else f"json_object({body})"

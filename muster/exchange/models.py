@@ -1,0 +1,43 @@
+from django.db import models
+
+
+class Peer(models.Model):
+    """A partner agency that receives the measures of some kinds and answers for them."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=300, blank=True)
+    kinds = models.JSONField()  # measure kinds this peer enforces
+    public_key = models.TextField(blank=True)  # the peer's Ed25519 public key (PEM)
+    enabled = models.BooleanField(default=True)
+    next_seq = models.BigIntegerField(default=1)  # locked FOR UPDATE to number messages in commit order
+    last_delivered_seq = models.BigIntegerField(default=0)
+    last_confirmation_at = models.DateTimeField(null=True)
+    inbound_cursor = models.BigIntegerField(default=0)
+
+
+class OutboxMessage(models.Model):
+    """A message written in the same transaction as the change that causes it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="outbox")
+    seq = models.BigIntegerField()
+    message_id = models.CharField(max_length=36, unique=True)
+    type = models.CharField(max_length=32)
+    body = models.JSONField()
+    measure_id = models.BigIntegerField(null=True, db_index=True)
+    created_at = models.DateTimeField()
+    attempts = models.IntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True)
+    sent_at = models.DateTimeField(null=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    answered_at = models.DateTimeField(null=True)
+    answer = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["peer", "seq"], name="outbox_peer_seq")]
+        indexes = [models.Index(fields=["peer", "state", "seq"], name="outbox_peer_state")]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SummonsConfig(AppConfig):
+    name = "muster.summons"
+    label = "summons"
