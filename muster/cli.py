@@ -114,6 +114,46 @@ def cmd_evaluate(args) -> dict:
     return services.evaluate(now=now, as_of=as_of, actor=_operator(), write=write, overrides=overrides)
 
 
+def _summons_result(s) -> dict:
+    from muster.summons.views import summons_json
+
+    return summons_json(s)
+
+
+def _refusal(exc) -> CommandError:
+    return CommandError(exc.code, str(exc), **({"ground": exc.ground} if exc.ground else {}))
+
+
+def cmd_summons(args) -> dict:
+    from muster.summons import services
+
+    now = _now()
+    actor = _operator()
+    try:
+        match args.summons_command:
+            case "issue":
+                s = services.issue(actor, args.person, args.purpose, args.appear_at, now=args.at or now,
+                                   place=args.place)
+            case "appear":
+                s = services.appear(actor, args.number, at=args.at or now, now=max(now, args.at or now))
+            case "cancel":
+                s = services.cancel(actor, args.number, args.reason, now=args.at or now)
+            case "deliver":
+                s = services.deliver(actor, args.number, args.channel, at=args.at or now,
+                                     now=max(now, args.at or now))
+            case "reason":
+                s = services.excuse(actor, args.number, args.reason, now=args.at or now)
+    except services.Refused as exc:
+        raise _refusal(exc) from None
+    return _summons_result(s)
+
+
+def cmd_tick(args) -> dict:
+    from muster.summons.clock import tick
+
+    return tick(args.now or _now(), _operator())
+
+
 def cmd_person(args) -> dict:
     from muster.registry import services
 
@@ -219,6 +259,32 @@ def parser() -> argparse.ArgumentParser:
     p = add("person", cmd_person, "the golden record with provenance")
     p.add_argument("national_id")
     p.add_argument("--purpose", default="operator query")
+
+    summons = sub.add_parser("summons", help="the electronic summons registry").add_subparsers(
+        dest="summons_command", required=True)
+    p = summons.add_parser("issue", parents=[common], help="issue one summons")
+    p.add_argument("--person", required=True)
+    p.add_argument("--purpose", required=True, choices=["registration", "medical", "clarification", "call_up"])
+    p.add_argument("--appear-at", dest="appear_at", required=True, type=_datetime)
+    p.add_argument("--at", type=_datetime, help="placement time (default now)")
+    p.add_argument("--place")
+    for name, help_ in (("appear", "record that the person appeared"), ("cancel", "cancel a summons"),
+                        ("deliver", "record delivery in person or by post"),
+                        ("reason", "record an accepted valid reason for not appearing")):
+        p = summons.add_parser(name, parents=[common], help=help_)
+        p.add_argument("number")
+        p.add_argument("--at", type=_datetime)
+        if name == "cancel":
+            p.add_argument("--reason", required=True)
+        if name == "deliver":
+            p.add_argument("--channel", required=True, choices=["in_person", "post"])
+        if name == "reason":
+            p.add_argument("--reason", required=True,
+                           choices=["illness", "relative_death", "relative_illness", "force_majeure"])
+    for sp in summons.choices.values():
+        sp.set_defaults(func=cmd_summons)
+    p = add("tick", cmd_tick, "run the legal clock up to now")
+    p.add_argument("--now", type=_datetime)
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", parents=[common], help="verify the audit chain and checkpoints")

@@ -62,11 +62,19 @@ def _sample_persons(limit: int) -> list[dict]:
 
 
 def train(records: list[dict], now: dt.datetime, persons_limit: int = TRAINING_PERSONS) -> LinkageModel:
-    """Train on a sample of the registry and of incoming records; store and activate the artefact."""
+    """Train on a sample of the registry and of incoming records; store and activate the artefact.
+
+    A small first batch is topped up with registry persons as records, so that expectation
+    maximisation always has pairs to learn from (a small registry, a first small file)."""
     persons = _sample_persons(persons_limit)
+    rng = random.Random(1)  # noqa: S311 - sampling, not security
     if len(records) > 50_000:
-        records = random.Random(1).sample(records, 50_000)  # noqa: S311 - sampling, not security
-    model = LinkageModel.train(persons, records)
+        records = rng.sample(records, 50_000)
+    if len(records) < 5_000:
+        extra = rng.sample(persons, min(len(persons), 5_000 - len(records)))
+        records = records + [{**p, "key": f"p{p['person_id']}"} for p in extra]
+    model = LinkageModel.train(persons, records, registry_size=Person.objects.count(),
+                               trained_at=now)
     folder = Path(settings.MUSTER_HOME) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"linkage-{model.version}.json"
@@ -82,14 +90,17 @@ def train(records: list[dict], now: dt.datetime, persons_limit: int = TRAINING_P
 
 
 def _candidates(cur, stage: str, pending: str) -> list[dict]:
+    """Registry persons that the model's blocking rules can pair with the pending records
+    (feeds.linkage.BLOCKING_RULES), each fetched by an indexed join."""
     cols = "p.id, p.national_id, p.surname, p.given_name, p.patronymic, p.birth_date, p.region, p.district"
     joins = [
         "p.national_id = s.national_id",
-        "p.birth_date = s.birth_date AND p.given_norm = s.given_norm",
         "p.birth_date = s.birth_date AND p.surname_norm = s.surname_norm",
+        "p.birth_date = s.birth_date AND p.given_norm = s.given_norm",
+        "p.birth_date = s.birth_date AND p.patronymic_norm = s.patronymic_norm",
         "p.birth_date = s.birth_swapped AND p.surname_norm = s.surname_norm",
-        "p.surname_norm = s.surname_norm AND p.given_norm = s.given_norm "
-        "AND p.birth_date BETWEEN s.birth_lo AND s.birth_hi",
+        "p.birth_date = s.birth_swapped AND p.given_norm = s.given_norm",
+        "p.surname_norm = s.surname_norm AND p.given_norm = s.given_norm AND p.patronymic_norm = s.patronymic_norm",
     ]
     sql = " UNION ".join(f"SELECT {cols} FROM {P} p JOIN {stage} s ON {j} WHERE {pending}" for j in joins)
     cur.execute(sql)
@@ -122,11 +133,10 @@ def link_pending(ctx) -> None:
     updates = []
     for rec in records:
         cands = scored.get(rec["key"], [])
-        best = cands[0] if cands else None
-        ambiguous = len(cands) > 1 and cands[1].probability >= model.upper
-        if best is not None and best.probability >= model.upper and not ambiguous:
+        outcome, best = model.decide(cands)
+        if outcome == "link":
             updates.append((best.person_id, None, None, None, rec["key"]))
-        elif best is not None and best.probability >= model.lower:
+        elif outcome == "review":
             payload = [{"person_id": c.person_id, "national_id": by_id[c.person_id]["national_id"],
                         "probability": round(c.probability, 6), "weight": round(c.weight, 3),
                         "field_weights": {k: round(v, 3) for k, v in c.field_weights.items()}}

@@ -57,6 +57,7 @@ class Person(models.Model):
     # Normalised names (see feeds.linkage.normalise_name) for identity linkage and search.
     surname_norm = models.CharField(max_length=100, default="")
     given_norm = models.CharField(max_length=100, default="")
+    patronymic_norm = models.CharField(max_length=100, default="")
     office = models.ForeignKey(Office, null=True, on_delete=models.PROTECT, related_name="persons")
     registration_status = models.CharField(max_length=16, choices=RegistrationStatus.choices)
     population_fact_id = models.BigIntegerField(null=True)
@@ -73,7 +74,8 @@ class Person(models.Model):
             models.Index(fields=["surname", "given_name", "birth_date"], name="person_name_birth"),
             models.Index(fields=["birth_date", "given_norm"], name="person_birth_given"),
             models.Index(fields=["birth_date", "surname_norm"], name="person_birth_surname"),
-            models.Index(fields=["surname_norm", "given_norm"], name="person_names"),
+            models.Index(fields=["birth_date", "patronymic_norm"], name="person_birth_patronymic"),
+            models.Index(fields=["surname_norm", "given_norm", "patronymic_norm"], name="person_names"),
         ]
 
     def __str__(self) -> str:

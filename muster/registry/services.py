@@ -103,8 +103,7 @@ def person_record(person: Person) -> dict:
         "registration_status": person.registration_status,
         "provenance": provenance(person),
         "decision": decision_of(person),
-        "summonses": [],
-        "measures": [],
+        **_summonses_and_measures(person),
     }
 
 
@@ -139,3 +138,13 @@ def decision_of(person: Person) -> dict | None:
         return None
     return {"status": d.status, "ground": d.ground, "until": _iso(d.until), "as_of": _iso(d.as_of),
             "grounds_fired": d.fired_codes, "rule_pack": d.pack_version, "decided_at": _iso(d.decided_at)}
+
+
+def _summonses_and_measures(person: Person) -> dict:
+    from muster.measures.models import Measure
+    from muster.summons.models import Summons
+    from muster.summons.views import measure_json, summons_json
+
+    summonses = Summons.objects.filter(person=person).select_related("person").order_by("-placed_at")
+    measures = Measure.objects.filter(person=person).select_related("summons").order_by("-start", "id")
+    return {"summonses": [summons_json(s) for s in summonses], "measures": [measure_json(m) for m in measures]}

@@ -21,8 +21,8 @@ class IdentifiedSource(Source):
     stage_columns = (
         ("national_id", "text"), ("surname", "text"), ("given_name", "text"), ("patronymic", "text"),
         ("birth_date", "date"), ("region", "text"), ("district", "text"),
-        ("surname_norm", "text"), ("given_norm", "text"), ("birth_swapped", "date"),
-        ("birth_lo", "date"), ("birth_hi", "date"), ("candidates", "text"),
+        ("surname_norm", "text"), ("given_norm", "text"), ("patronymic_norm", "text"), ("birth_swapped", "date"),
+        ("candidates", "text"),
     )
 
     def own_fields(self, today: dt.date) -> tuple[v.Field, ...]:
@@ -44,9 +44,7 @@ class IdentifiedSource(Source):
             payload.get("national_id"), payload["surname"], payload["given_name"], payload.get("patronymic"),
             adapt(birth), payload.get("region"), payload.get("district"),
             normalise_name(payload["surname"]), normalise_name(payload["given_name"]),
-            adapt(transposed(birth)),
-            adapt(birth.replace(year=birth.year - 1, day=min(birth.day, 28))),
-            adapt(birth.replace(year=birth.year + 1, day=min(birth.day, 28))),
+            normalise_name(payload.get("patronymic")) or "", adapt(transposed(birth)),
             None,
         )
 

@@ -36,7 +36,7 @@ class Population(Source):
         ("patronymic", "text"), ("sex", "text"), ("birth_date", "date"), ("citizenship", "text"),
         ("region", "text"), ("district", "text"), ("address", "text"), ("postcode", "text"),
         ("phone", "text"), ("email", "text"), ("death_date", "date"), ("office_id", "text"),
-        ("surname_norm", "text"), ("given_norm", "text"), ("is_new", "integer"),
+        ("surname_norm", "text"), ("given_norm", "text"), ("patronymic_norm", "text"), ("is_new", "integer"),
     )
 
     def __init__(self):
@@ -83,6 +83,7 @@ class Population(Source):
             self._offices.get((payload["region"], payload["district"])),
             normalise_name(payload["surname"]),
             normalise_name(payload["given_name"]),
+            normalise_name(get("patronymic")) or "",
             0,
         )
 
@@ -116,7 +117,7 @@ class Population(Source):
             )
         insert_facts(ctx, self.name)
         upsert_source_records(ctx, self.name)
-        cols = ", ".join((*GOLDEN, "surname_norm", "given_norm", "office_id"))
+        cols = ", ".join((*GOLDEN, "surname_norm", "given_norm", "patronymic_norm", "office_id"))
         ctx.execute(
             f"INSERT INTO {P} (id, {cols}, population_fact_id, population_changed_at, contact_fact_id, "
             "contact_changed_at, registration_status, created_at, updated_at) "
@@ -124,7 +125,7 @@ class Population(Source):
             "%(now)s, %(now)s FROM {stage} WHERE outcome = 'applied' AND is_new = 1",
             status.sql_params(ctx.as_of),
         )
-        sets = ", ".join(f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm"))
+        sets = ", ".join(f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm", "patronymic_norm"))
         ctx.execute(
             f"UPDATE {P} SET {sets}, population_fact_id = s.fact_id, "
             "population_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
