@@ -149,9 +149,61 @@ def cmd_summons(args) -> dict:
 
 
 def cmd_tick(args) -> dict:
+    import time
+
     from muster.summons.clock import tick
 
-    return tick(args.now or _now(), _operator())
+    if not args.every:
+        return tick(args.now or _now(), _operator())
+    while True:  # the served system's periodic clock
+        tick(_now(), _operator())
+        time.sleep(args.every)
+
+
+def cmd_exchange_run(args) -> dict:
+    import time
+
+    from muster.exchange import services
+
+    last_snapshot = 0.0
+    while True:
+        if args.trust_on_first_use:
+            services.trust_on_first_use(actor=_operator(), now=_now())
+        due = args.snapshot_every > 0 and time.monotonic() - last_snapshot >= args.snapshot_every
+        out = services.run_once(peer_name=args.peer, snapshot_due=due and not args.once)
+        if due:
+            last_snapshot = time.monotonic()
+        if args.once:
+            return out
+        time.sleep(args.interval)
+
+
+def cmd_exchange_trust(args) -> dict:
+    from muster.exchange import services
+
+    try:
+        pem = Path(args.key).read_text()
+        peer = services.trust(args.peer, pem, actor=_operator(), now=_now())
+    except (OSError, ValueError) as exc:
+        raise CommandError("key.invalid", f"{args.key}: {exc}") from None
+    return {"peer": peer.name, "trusted": True}
+
+
+def cmd_exchange_status(args) -> dict:
+    from muster.exchange.views import peer_status
+
+    return {"peers": peer_status(_now())}
+
+
+def cmd_peer_border(args) -> dict:
+    from django.conf import settings
+
+    from muster import keys
+    from muster.exchange.border.app import run
+
+    home = Path(args.home) if args.home else Path(settings.MUSTER_HOME) / "border"
+    run(args.port, home, keys.exchange_public_key_file())
+    return {}
 
 
 def cmd_person(args) -> dict:
@@ -220,6 +272,7 @@ def cmd_demo(args) -> dict:
     if args.json:
         sys.stdout.write(orjson.dumps(info).decode() + "\n")
         sys.stdout.flush()
+    setup.start_companions(args.port, quiet=args.json)
     setup.serve(args.port, workers=2)
     return info
 
@@ -285,6 +338,30 @@ def parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=cmd_summons)
     p = add("tick", cmd_tick, "run the legal clock up to now")
     p.add_argument("--now", type=_datetime)
+    p.add_argument("--every", type=float, help="keep running, one tick every so many seconds")
+
+    exchange = sub.add_parser("exchange", help="interagency exchange").add_subparsers(
+        dest="exchange_command", required=True)
+    p = exchange.add_parser("run", parents=[common], help="deliver and receive exchange messages")
+    p.add_argument("--peer")
+    p.add_argument("--once", action="store_true")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between rounds")
+    p.add_argument("--snapshot-every", dest="snapshot_every", type=float, default=3600,
+                   help="seconds between reconciliation snapshots (0: never)")
+    p.add_argument("--trust-on-first-use", dest="trust_on_first_use", action="store_true",
+                   help="demo only: trust a peer's public key fetched from its /public-key")
+    p.set_defaults(func=cmd_exchange_run)
+    p = exchange.add_parser("trust", parents=[common], help="trust a peer's Ed25519 public key (PEM file)")
+    p.add_argument("peer")
+    p.add_argument("--key", required=True)
+    p.set_defaults(func=cmd_exchange_trust)
+    p = exchange.add_parser("status", parents=[common], help="backlog, lag, confirmations, differences per peer")
+    p.set_defaults(func=cmd_exchange_status)
+    peer = sub.add_parser("peer", help="reference peers").add_subparsers(dest="peer_command", required=True)
+    p = peer.add_parser("border", parents=[common], help="run the reference border-service peer")
+    p.add_argument("--port", type=int, default=8101)
+    p.add_argument("--home", help="the peer's own home (default MUSTER_HOME/border)")
+    p.set_defaults(func=cmd_peer_border)
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", parents=[common], help="verify the audit chain and checkpoints")

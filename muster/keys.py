@@ -51,3 +51,14 @@ def verify_signature(public: Ed25519PublicKey, signature: bytes, message: bytes)
     except InvalidSignature:
         return False
     return True
+
+
+def exchange_public_key_file() -> Path:
+    """The registry's exchange public key, for peers to verify our messages with."""
+    from cryptography.hazmat.primitives import serialization as ser
+
+    path = key_dir() / "exchange.pub.pem"
+    pem = load_ed25519("exchange").public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo)
+    if not path.exists() or path.read_bytes() != pem:
+        path.write_bytes(pem)
+    return path

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "muster.exchange",
     "muster.portal",
     "muster.office",
+    "muster.documents",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +144,10 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Shared by every server process on the machine (the public check's rate limit lives here).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                      "LOCATION": str(MUSTER_HOME / "cache")}}
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

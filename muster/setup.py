@@ -19,6 +19,13 @@ def init() -> dict:
     """Create or migrate the database and the keys; safe to run any number of times."""
     call_command("migrate", interactive=False, verbosity=0)
     keys.ensure_ed25519("audit")
+    keys.exchange_public_key_file()
+    from muster.exchange.models import Peer
+
+    Peer.objects.filter(name="border", url="").update(url=settings.MUSTER_PEER_BORDER_URL)
+    from muster.documents.pki import ensure_demo_ca
+
+    ensure_demo_ca()
     from muster.registry.models import Office
 
     return {
@@ -103,7 +110,8 @@ def demo(persons: int, port: int, quiet: bool = False) -> dict:
     checkpoint(timezone.now())
     base = f"http://127.0.0.1:{port}"
     urls = {"portal": f"{base}/", "office": f"{base}/office/", "api": f"{base}/api/docs",
-            "openapi": f"{base}/api/openapi.json"}
+            "openapi": f"{base}/api/openapi.json", "verify": f"{base}/verify/",
+            "exchange": f"{base}/office/exchange/", "border_check": f"{settings.MUSTER_PEER_BORDER_URL}/check"}
     if not quiet:
         print(f"\nmuster demo ({info['database']}, home {info['home']})")
         for name, url in urls.items():
@@ -114,6 +122,39 @@ def demo(persons: int, port: int, quiet: bool = False) -> dict:
             print(f"  {a['username']:9} {a['password']:14} {a['role']:12} {extra}")
         print("\nStop with Ctrl-C.", flush=True)
     return {"urls": urls, "accounts": accounts, "feeds": results, **info}
+
+
+def start_companions(port: int, quiet: bool = False) -> list:
+    """The border peer, the exchange worker and the clock beside the web app (demo)."""
+    import atexit
+    import subprocess
+    from urllib.parse import urlsplit
+
+    exe = str(Path(sys.executable).parent / "muster")
+    border_port = urlsplit(settings.MUSTER_PEER_BORDER_URL).port or 8101
+    out = None if not quiet else subprocess.DEVNULL
+    procs = [
+        subprocess.Popen([exe, "peer", "border", "--port", str(border_port)], stdout=out, stderr=out),
+        subprocess.Popen([exe, "exchange", "run", "--trust-on-first-use", "--interval", "0.3",
+                          "--snapshot-every", "600"], stdout=out, stderr=out),
+        subprocess.Popen([exe, "tick", "--every", "60"], stdout=out, stderr=out),
+    ]
+
+    owner = os.getpid()
+
+    def stop():
+        if os.getpid() != owner:  # a forked web worker exiting must not stop them
+            return
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    atexit.register(stop)
+    return procs
 
 
 def serve(port: int, workers: int = 2) -> None:

@@ -41,3 +41,29 @@ class OutboxMessage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["peer", "seq"], name="outbox_peer_seq")]
         indexes = [models.Index(fields=["peer", "state", "seq"], name="outbox_peer_state")]
+
+
+class InboundMessage(models.Model):
+    """A signed message a peer sent back (confirmation, its own lifting), kept verbatim."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="inbound")
+    seq = models.BigIntegerField()
+    message_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=32)
+    body = models.JSONField()
+    envelope = models.JSONField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["peer", "seq"], name="inbound_peer_seq")]
+
+
+class Reconciliation(models.Model):
+    """The peer's answer to a snapshot: do both hold the same list, and if not, what differs."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="reconciliations")
+    message = models.OneToOneField(OutboxMessage, on_delete=models.PROTECT, related_name="reconciliation")
+    at = models.DateTimeField()
+    digest_match = models.BooleanField()
+    missing = models.JSONField()  # restrictions the peer lacked
+    extra = models.JSONField()  # restrictions the peer held that the registry does not
