@@ -14,6 +14,8 @@ class Peer(models.Model):
     last_delivered_seq = models.BigIntegerField(default=0)
     last_confirmation_at = models.DateTimeField(null=True)
     inbound_cursor = models.BigIntegerField(default=0)
+    # The peer's store identity: when it changes the peer started afresh, and so does our cursor.
+    inbound_store = models.CharField(max_length=64, blank=True)
 
 
 class OutboxMessage(models.Model):
@@ -48,14 +50,11 @@ class InboundMessage(models.Model):
 
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="inbound")
     seq = models.BigIntegerField()
-    message_id = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=64, unique=True)
     type = models.CharField(max_length=32)
     body = models.JSONField()
     envelope = models.JSONField()
     received_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["peer", "seq"], name="inbound_peer_seq")]
 
 
 class Reconciliation(models.Model):

@@ -114,6 +114,14 @@ def pull(peer: Peer, now: dt.datetime) -> dict:
     if not peer.public_key:
         return {"pulled": 0, "skipped": "no public key trusted for this peer"}
     public = protocol.load_public_key_pem(peer.public_key.encode())
+    store = str(_http("GET", f"{peer.url}/health").get("store_id", ""))
+    if store != peer.inbound_store:
+        with transaction.atomic():
+            Peer.objects.filter(name=peer.name).update(inbound_store=store, inbound_cursor=0)
+            if peer.inbound_store:
+                audit(ACTOR, "exchange.peer_store_changed", at=now, object_type="peer", object_id=peer.name,
+                      detail={"old": peer.inbound_store, "new": store})
+        peer.inbound_store, peer.inbound_cursor = store, 0
     answer = _http("GET", f"{peer.url}/outbox?after={peer.inbound_cursor}")
     pulled = 0
     for envelope in answer.get("messages", []):
@@ -124,7 +132,7 @@ def pull(peer: Peer, now: dt.datetime) -> dict:
                   detail={"seq": envelope.get("message", {}).get("seq")})
             break
         seq = int(message["seq"])
-        if seq <= peer.inbound_cursor:
+        if seq <= peer.inbound_cursor or InboundMessage.objects.filter(message_id=str(message["id"])).exists():
             continue
         with transaction.atomic():
             InboundMessage.objects.create(peer=peer, seq=seq, message_id=str(message["id"]), type=message["type"],
