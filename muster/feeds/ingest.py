@@ -143,6 +143,10 @@ def payload_digest(payload_json: bytes) -> str:
     return hashlib.blake2b(payload_json, digest_size=16).hexdigest()
 
 
+SQLITE_TYPES = {"integer": "INTEGER", "bigint": "INTEGER", "text": "TEXT", "date": "TEXT", "timestamptz": "TEXT",
+                "jsonb": "TEXT"}
+
+
 class Stage:
     """A per-chunk staging table: created, filled and dropped inside the chunk's transaction."""
 
@@ -166,7 +170,9 @@ class Stage:
             self.cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols}) ON COMMIT DROP")
         else:
             self.cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")
-            cols = ", ".join(c for c, _ in self.columns)
+            # Declared types give the columns affinity, without which SQLite cannot use the
+            # stage's index in joins (and falls back to nested scans).
+            cols = ", ".join(f"{c} {SQLITE_TYPES[t]}" for c, t in self.columns)
             self.cursor.execute(f"CREATE TEMP TABLE {self.name} ({cols})")
         self.cursor.execute(f"CREATE INDEX {self.name}_line ON {self.name} (line_no)")
 
@@ -342,7 +348,8 @@ class Importer:
                     stage.create()
                     stage.fill([self._stage_row(p) for p in good])
                     ctx = ChunkContext(cur, stage.name, batch.id, self.now, self.as_of, connection.vendor,
-                                       self.adapt_dt, {"now": self.adapt_dt(self.now), "batch": batch.id})
+                                       self.adapt_dt, {"now": self.adapt_dt(self.now), "batch": batch.id,
+                                                       "first_line": first, "last_line": last})
                     self.source.merge(ctx)
                     cur.execute(f"SELECT outcome, count(*) FROM {stage.name} GROUP BY outcome")
                     counts.update(dict(cur.fetchall()))

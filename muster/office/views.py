@@ -1,4 +1,5 @@
-"""Back-office pages: find a person of one's office, and their card with provenance."""
+"""Back-office pages: find a person of one's office, and their card: provenance, rights,
+source conflicts, summonses and measures, with the forms that act on them."""
 
 import datetime as dt
 
@@ -6,11 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from muster.accounts.models import STAFF_ROLES
+from muster.accounts.models import STAFF_ROLES, Role
+from muster.portal import summons_views as shown
 from muster.portal.views import DATA_LANGUAGE, PURPOSES, purpose_label, record_context
-from muster.registry import identifiers, services
+from muster.registry import identifiers, precedence, services
+from muster.registry.services import LABELS
 
 SEARCH_FIELDS = ("national_id", "surname", "given_name", "birth_date", "purpose")
 # The reasons a clerk picks from; the operator's reason is for the command line only.
@@ -84,5 +88,42 @@ def person_card(request, national_id):
     _staff(request)
     purpose = request.GET.get("purpose", "")[:200]
     person = services.read_person(request.user, national_id, now=timezone.now(), purpose=purpose)
-    return render(request, "office/person.html",
-                  {**record_context(person), "purpose": purpose_label(purpose)})
+    return render_card(request, person, purpose)
+
+
+def _office_name(office) -> str:
+    if office is None:
+        return ""
+    return office.name_ru if get_language() == "ru" else office.name
+
+
+def may_act(user) -> bool:
+    """Summonses are issued and recorded by the staff of the person's own office."""
+    return user.role in (Role.CLERK, Role.OFFICE_HEAD)
+
+
+def render_card(request, person, purpose: str, *, errors=(), issue=None, issue_errors=None,
+                action_errors=None, status: int = 200):
+    """The person card; after a refused action, with the error summary and the form as sent."""
+    now = timezone.now()
+    rows = shown.summons_rows(person)
+    for row in rows:
+        row["errors"] = (action_errors or {}).get(row["s"].number, {})
+    conflicts = [{"name": name, "label": LABELS.get(name, name), "values": values}
+                 for name, values in precedence.conflicts(person).items()]
+    record = record_context(person)
+    disputed = {c["name"] for c in conflicts}
+    for row in record["rows"]:
+        row["conflict"] = row["name"] in disputed
+    default = timezone.localtime(now) + dt.timedelta(days=7)
+    return render(request, "office/person.html", {
+        **record, "purpose": purpose_label(purpose), "purpose_code": purpose,
+        "decision": shown.decision_view(person, timezone.localdate(now)), "conflicts": conflicts,
+        "summonses": rows, "measures": shown.measure_rows(person), "may_act": may_act(request.user),
+        "issue": issue or {"purpose": "", "date": default.date().isoformat(), "time": "10:00",
+                           "place": _office_name(person.office)},
+        "issue_errors": {k.removeprefix("issue-"): v for k, v in (issue_errors or {}).items()},
+        "errors": list(errors),
+        "summons_purposes": list(shown.SUMMONS_PURPOSES.items()),
+        "valid_reasons": list(shown.VALID_REASONS.items()),
+    }, status=status)

@@ -54,8 +54,11 @@ def my_record(request):
     except services.NotVisible:
         return render(request, "portal/no_record.html", status=404)
     views, more = record_views(person)
-    return render(request, "portal/my_record.html",
-                  {**record_context(person), "views": views, "more_views": more})
+    from .summons_views import pending_requests
+
+    return render(request, "portal/my_record.html", {
+        **record_context(person), "views": views, "more_views": more,
+        "pending": pending_requests(person)})
 
 
 def record_context(person) -> dict:

@@ -1,4 +1,4 @@
-"""A real muster for the browser tests: its own home, a synthetic population, three users and
+"""A real muster for the browser tests: its own home, a synthetic population, its users and
 `muster serve` as a separate process, driven through Debian's chromium by Playwright."""
 
 import json
@@ -58,7 +58,11 @@ class Site:
     other_office: str
     record_id: str
     batch: str
+    woman_national_id: str
+    woman_surname: str
     clerk: str = "clerk-a"
+    second_clerk: str = "clerk-a2"
+    head: str = "head-a"
     other_clerk: str = "clerk-b"
     citizen: str = "citizen-a"
     password: str = PASSWORD
@@ -95,14 +99,47 @@ def _call_up_age_men(population: Path):
                 yield rec
 
 
-def _pick_person(env: dict, population: Path) -> dict:
-    """The first candidate the registry holds with an office; `muster person` is the truth."""
+def _women(population: Path):
+    with population.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if (isinstance(rec, dict) and rec.get("sex") == "F" and not rec.get("death_date")
+                    and isinstance(rec.get("national_id"), str)):
+                yield rec
+
+
+def _office_of(rec: dict) -> str | None:
+    """The office the registry would assign from the feed line (checked with `muster person`)."""
+    from muster.registry.offices import reference_offices
+
+    for code, _name, _name_ru, region, districts in reference_offices():
+        if rec.get("region") == region and rec.get("district") in districts:
+            return code
+    return None
+
+
+def _pick_persons(env: dict, population: Path) -> tuple[dict, dict]:
+    """A man of call-up age and a woman of the same office; `muster person` is the truth."""
+    women: dict[str, list[dict]] = {}
+    for rec in _women(population):
+        women.setdefault(_office_of(rec), []).append(rec)
     for rec in _call_up_age_men(population):
+        if not women.get(_office_of(rec)):
+            continue
         person = _muster(env, "person", rec["national_id"], "--purpose", "browser test set-up",
                          check=False)
-        if person and person.get("office"):
-            return person
-    pytest.fail(f"no RU man born 2000-2005 with an office among the persons of {population}")
+        if not (person and person.get("office")):
+            continue
+        for w in women.get(person["office"], []):
+            woman = _muster(env, "person", w["national_id"], "--purpose", "browser test set-up",
+                            check=False)
+            if woman and woman.get("office") == person["office"] and woman.get("sex") == "F":
+                return person, woman
+    pytest.fail(f"no RU man born 2000-2005 with a woman of his office among the persons of "
+                f"{population}")
 
 
 def _free_port() -> int:
@@ -145,7 +182,7 @@ def site(tmp_path_factory) -> Site:
     _muster(env, "init")
     _muster(env, "generate", "--persons", "300", "--out", str(feeds), "--seed", "3")
     _muster(env, "ingest", "--source", "population", str(feeds / "population.jsonl"))
-    person = _pick_person(env, feeds / "population.jsonl")
+    person, woman = _pick_persons(env, feeds / "population.jsonl")
     from muster.registry.offices import reference_offices
 
     other_office = next(code for code, *_ in reference_offices() if code != person["office"])
@@ -153,9 +190,12 @@ def site(tmp_path_factory) -> Site:
     site = Site(url="", home=home, national_id=person["national_id"], surname=person["surname"],
                 given_name=person["given_name"], birth_date=person["birth_date"],
                 office=person["office"], other_office=other_office,
-                record_id=current["record_id"], batch=current["batch"])
+                record_id=current["record_id"], batch=current["batch"],
+                woman_national_id=woman["national_id"], woman_surname=woman["surname"])
     add = ("user", "add")
     _muster(env, *add, site.clerk, "--role", "clerk", "--office", site.office)
+    _muster(env, *add, site.second_clerk, "--role", "clerk", "--office", site.office)
+    _muster(env, *add, site.head, "--role", "office_head", "--office", site.office)
     _muster(env, *add, site.other_clerk, "--role", "clerk", "--office", site.other_office)
     _muster(env, *add, site.citizen, "--role", "citizen", "--national-id", site.national_id)
 

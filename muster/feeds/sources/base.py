@@ -80,7 +80,8 @@ def insert_facts(ctx: ChunkContext, source: str) -> None:
     )
     ctx.execute(
         f"UPDATE {{stage}} SET outcome = 'applied', fact_id = f.id FROM {fact} f "
-        "WHERE {stage}.outcome IS NULL AND f.batch_id = %(batch)s AND f.line_no = {stage}.line_no"
+        "WHERE {stage}.outcome IS NULL AND f.batch_id = %(batch)s AND f.line_no = {stage}.line_no "
+        "AND f.line_no BETWEEN %(first_line)s AND %(last_line)s"
     )
 
 

@@ -93,8 +93,8 @@ class Population(Source):
         # A record id may not move to another person: that is an error at the source.
         ctx.execute(
             f"UPDATE {{stage}} SET outcome = 'quarantined', reason = 'national_id.conflict' "
-            f"FROM {SR} sr JOIN {P} p ON p.id = sr.person_id "
-            "WHERE {stage}.outcome IS NULL AND sr.source = %(src)s "
+            f"FROM {SR} sr CROSS JOIN {P} p "  # CROSS JOIN: SQLite keeps the stage as the outer loop
+            "WHERE p.id = sr.person_id AND {stage}.outcome IS NULL AND sr.source = %(src)s "
             "AND sr.record_id = {stage}.record_id AND p.national_id <> {stage}.national_id",
             src,
         )
