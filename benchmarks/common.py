@@ -39,8 +39,9 @@ def fresh_pg(db: str = BENCH_DB) -> str:
 
 def muster(*args: str, env: dict) -> str:
     exe = Path(sys.executable).parent / "muster"
-    return subprocess.run([str(exe), *args], env={**os.environ, **env}, check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        [str(exe), *args], env={**os.environ, **env}, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def population_files(persons: int, seed: int = 1) -> Path:

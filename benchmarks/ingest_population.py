@@ -19,10 +19,27 @@ import orjson
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import common  # noqa: E402
+import common
 
-COLUMNS = ("record_id", "changed_at", "national_id", "tax_id", "surname", "given_name", "patronymic", "sex",
-           "birth_date", "citizenship", "region", "district", "address", "postcode", "phone", "email", "death_date")
+COLUMNS = (
+    "record_id",
+    "changed_at",
+    "national_id",
+    "tax_id",
+    "surname",
+    "given_name",
+    "patronymic",
+    "sex",
+    "birth_date",
+    "citizenship",
+    "region",
+    "district",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "death_date",
+)
 
 
 def to_csv(jsonl: Path) -> Path:
@@ -43,8 +60,11 @@ def raw_copy(url: str, csv_path: Path) -> float:
         conn.execute(f"CREATE TABLE bench_reference ({cols})")
         conn.commit()
         t0 = time.perf_counter()
-        with conn.cursor() as cur, cur.copy("COPY bench_reference FROM STDIN (FORMAT csv)") as copy, \
-                csv_path.open("rb") as fh:
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY bench_reference FROM STDIN (FORMAT csv)") as copy,
+            csv_path.open("rb") as fh,
+        ):
             while block := fh.read(1 << 20):
                 copy.write(block)
         conn.commit()
@@ -71,19 +91,24 @@ def main() -> None:
     rows = sum(1 for _ in pop.open("rb"))
     ref_csv = to_csv(pop)
 
-    url = common.fresh_pg()
+    url = common.fresh_pg("muster_bench_ingest")
     home = tempfile.mkdtemp(prefix="muster-bench-")
     env = {"DATABASE_URL": url, "MUSTER_HOME": home}
     t_ingest, result = timed_ingest(env, pop)
     t_copy = raw_copy(url, ref_csv)
     ratio = t_copy / t_ingest
-    print(f"PostgreSQL: {rows:,} rows; raw COPY {t_copy:.2f} s ({rows / t_copy:,.0f} rows/s); "
-          f"muster ingest {t_ingest:.2f} s ({rows / t_ingest:,.0f} rows/s); ingest at {ratio:.0%} of the COPY rate")
+    print(
+        f"PostgreSQL: {rows:,} rows; raw COPY {t_copy:.2f} s ({rows / t_copy:,.0f} rows/s); "
+        f"muster ingest {t_ingest:.2f} s ({rows / t_ingest:,.0f} rows/s); ingest at {ratio:.0%} of the COPY rate"
+    )
     assert result["applied"] == rows, result
     figures = [
-        (f"population ingest, PostgreSQL, {rows:,} rows", f"{t_ingest:.1f} s ({rows / t_ingest:,.0f} rows/s)",
-         f"make bench (ingest_population.py --persons {args.persons})"),
-        (f"raw COPY of the same rows, unindexed table", f"{t_copy:.1f} s ({rows / t_copy:,.0f} rows/s)", "same run"),
+        (
+            f"population ingest, PostgreSQL, {rows:,} rows",
+            f"{t_ingest:.1f} s ({rows / t_ingest:,.0f} rows/s)",
+            f"make bench (ingest_population.py --persons {args.persons})",
+        ),
+        ("raw COPY of the same rows, unindexed table", f"{t_copy:.1f} s ({rows / t_copy:,.0f} rows/s)", "same run"),
         ("ingest rate / raw COPY rate", f"{ratio:.0%}", "same run"),
     ]
     if not args.no_sqlite:
@@ -91,8 +116,13 @@ def main() -> None:
         t_sqlite, res2 = timed_ingest({"DATABASE_URL": "", "MUSTER_HOME": home2}, pop)
         assert res2["applied"] == rows, res2
         print(f"SQLite: muster ingest {t_sqlite:.2f} s ({rows / t_sqlite:,.0f} rows/s)")
-        figures.append((f"population ingest, SQLite, {rows:,} rows", f"{t_sqlite:.1f} s ({rows / t_sqlite:,.0f} rows/s)",
-                        "same run"))
+        figures.append(
+            (
+                f"population ingest, SQLite, {rows:,} rows",
+                f"{t_sqlite:.1f} s ({rows / t_sqlite:,.0f} rows/s)",
+                "same run",
+            )
+        )
         subprocess.run(["rm", "-rf", home2], check=False)
     common.record("Population ingest (issue 2)", figures)
     subprocess.run(["rm", "-rf", home], check=False)

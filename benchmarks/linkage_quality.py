@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import common  # noqa: E402
+import common
 
 SOURCES = ("interior", "health", "education", "elections", "digital", "civil", "social")
 
@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     feeds = common.population_files(args.persons)
     home = Path(tempfile.mkdtemp(prefix="muster-linkq-"))
-    env = {"MUSTER_HOME": str(home), "DATABASE_URL": common.fresh_pg() if args.postgres else ""}
+    env = {"MUSTER_HOME": str(home), "DATABASE_URL": common.fresh_pg("muster_bench_link") if args.postgres else ""}
     common.muster("init", "--json", env=env)
     common.muster("ingest", "--source", "population", str(feeds / "population.jsonl"), "--json", env=env)
     truth = {}
@@ -45,8 +45,9 @@ def main() -> None:
     for source in SOURCES:
         receipt = home / f"{source}.receipt.jsonl"
         t0 = time.perf_counter()
-        common.muster("ingest", "--source", source, str(feeds / f"{source}.jsonl"), "--receipt", str(receipt),
-                      "--json", env=env)
+        common.muster(
+            "ingest", "--source", source, str(feeds / f"{source}.jsonl"), "--receipt", str(receipt), "--json", env=env
+        )
         seconds += time.perf_counter() - t0
         c: Counter = Counter()
         with receipt.open("rb") as fh:
@@ -65,20 +66,34 @@ def main() -> None:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     review_share = counts["review"] / counts["records"]
     db = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"{db}, {args.persons:,} persons, {counts['records']:,} agency records in {seconds:.1f} s: "
-          f"precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f}, review {review_share:.2%}, "
-          f"no match {counts['quarantined'] / counts['records']:.2%}")
+    print(
+        f"{db}, {args.persons:,} persons, {counts['records']:,} agency records in {seconds:.1f} s: "
+        f"precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f}, review {review_share:.2%}, "
+        f"no match {counts['quarantined'] / counts['records']:.2%}"
+    )
     for source, c in per_source.items():
         print(f"  {source:10} {c}")
     cmd = f"python benchmarks/linkage_quality.py --persons {args.persons}" + (" --postgres" if args.postgres else "")
-    common.record("Identity linkage quality (issue 3)", [
-        (f"automatic links, {args.persons:,} persons, {counts['records']:,} noisy records, {db}",
-         f"precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f}", cmd),
-        ("share sent to review / no match", f"{review_share:.2%} / {counts['quarantined'] / counts['records']:.2%}",
-         "same run"),
-        ("all seven agency feeds ingested (with linkage)", f"{seconds:.1f} s ({counts['records'] / seconds:,.0f} records/s)",
-         "same run"),
-    ])
+    common.record(
+        "Identity linkage quality (issue 3)",
+        [
+            (
+                f"automatic links, {args.persons:,} persons, {counts['records']:,} noisy records, {db}",
+                f"precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f}",
+                cmd,
+            ),
+            (
+                "share sent to review / no match",
+                f"{review_share:.2%} / {counts['quarantined'] / counts['records']:.2%}",
+                "same run",
+            ),
+            (
+                "all seven agency feeds ingested (with linkage)",
+                f"{seconds:.1f} s ({counts['records'] / seconds:,.0f} records/s)",
+                "same run",
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -78,11 +78,7 @@ _TAIL_ROOTS = _words(
 )
 _TAIL_MIDDLES = ["", "ан", "ен", "ил", "ет", "уш", "яг"]
 _TAIL_ENDS = ["ов", "ин", "ский", "енко", "ых"]
-SURNAMES = list(
-    dict.fromkeys(
-        SURNAMES + [r + m + e for r in _TAIL_ROOTS for m in _TAIL_MIDDLES for e in _TAIL_ENDS]
-    )
-)
+SURNAMES = list(dict.fromkeys(SURNAMES + [r + m + e for r in _TAIL_ROOTS for m in _TAIL_MIDDLES for e in _TAIL_ENDS]))
 
 # (given name, patronymic of his son, patronymic of his daughter), most popular first.
 MALE = [
@@ -303,9 +299,7 @@ def _latin(s: str | None) -> str | None:
     return "".join(ICAO.get(c, c) for c in s.lower()).upper()
 
 
-def noisy_records(
-    persons: list[dict], n: int, seed: int = 2, strangers: float = 0.02, noise: float = 1.0
-):
+def noisy_records(persons: list[dict], n: int, seed: int = 2, strangers: float = 0.02, noise: float = 1.0):
     """`n` records about registry persons (and a share of strangers), with noise.
 
     `noise` multiplies every error rate (identity field errors; address and spelling
@@ -438,14 +432,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     persons = synthetic_persons(args.persons, args.seed)
-    train_records, _ = noisy_records(
-        persons, args.train_records, seed=args.seed + 100, noise=args.noise
-    )
+    train_records, _ = noisy_records(persons, args.train_records, seed=args.seed + 100, noise=args.noise)
     records, truth = noisy_records(persons, args.records, seed=args.seed + 200, noise=args.noise)
-    print(
-        f"generated {len(persons):,} persons, {len(records):,} records "
-        f"in {time.perf_counter() - t0:.1f} s"
-    )
+    print(f"generated {len(persons):,} persons, {len(records):,} records in {time.perf_counter() - t0:.1f} s")
 
     t0 = time.perf_counter()
     model = LinkageModel.train(persons, train_records, seed=args.seed)
@@ -478,10 +467,7 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     best = min(times)
     assert warm == scored
-    print(
-        f"warm score (PersonIndex): {len(records) / best:,.0f} records/s "
-        f"(best of {args.repeat}: {best:.2f} s)"
-    )
+    print(f"warm score (PersonIndex): {len(records) / best:,.0f} records/s (best of {args.repeat}: {best:.2f} s)")
 
     # What ingestion does: fetch the blocked candidates from the registry's indexes
     # first (here: dicts standing in for database indexes), pass only those.
@@ -498,9 +484,7 @@ def main() -> None:
     q = quality(model, scored, truth)
     print("quality, all records:               " + _fmt(q))
     hard = [
-        r["key"]
-        for r in records
-        if r["national_id"] is None or r["national_id"] not in _valid_ids(persons, truth, r)
+        r["key"] for r in records if r["national_id"] is None or r["national_id"] not in _valid_ids(persons, truth, r)
     ]
     print("quality, national_id missing/wrong: " + _fmt(quality(model, scored, truth, hard)))
 

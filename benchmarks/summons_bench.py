@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import common  # noqa: E402
+import common
 
 
 def population(n: int, path: Path) -> None:
@@ -27,11 +27,26 @@ def population(n: int, path: Path) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             body = f"{300_000_000 + i:09d}"
-            fh.write(json.dumps({
-                "record_id": f"B-{i}", "changed_at": "2026-01-01T00:00:00+03:00", "national_id": body + snils_check(body),
-                "surname": "Петров", "given_name": "Иван", "patronymic": "Сергеевич", "sex": "M",
-                "birth_date": f"{2000 + i % 6}-0{1 + i % 9}-1{i % 10}", "citizenship": "RU", "region": "77",
-                "district": "001", "address": "г. Москва, ул. Тверская, д. 1"}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "record_id": f"B-{i}",
+                        "changed_at": "2026-01-01T00:00:00+03:00",
+                        "national_id": body + snils_check(body),
+                        "surname": "Петров",
+                        "given_name": "Иван",
+                        "patronymic": "Сергеевич",
+                        "sex": "M",
+                        "birth_date": f"{2000 + i % 6}-0{1 + i % 9}-1{i % 10}",
+                        "citizenship": "RU",
+                        "region": "77",
+                        "district": "001",
+                        "address": "г. Москва, ул. Тверская, д. 1",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def inner(args) -> None:
@@ -63,8 +78,9 @@ def inner(args) -> None:
     appear = dt.datetime(2026, 12, 20, 10, tzinfo=msk)
     timings = []
     for i, purpose in enumerate(purposes if args.tick else purposes[:1]):
-        c = services.prepare_campaign(clerk, purpose=purpose, criteria={"age_min": 18, "age_max": 29},
-                                      appear_at=appear, place="Office 1", now=now)
+        c = services.prepare_campaign(
+            clerk, purpose=purpose, criteria={"age_min": 18, "age_max": 29}, appear_at=appear, place="Office 1", now=now
+        )
         services.approve_campaign(head, c.id, now=now)
         t0 = time.perf_counter()
         done = services.issue_campaign(clerk, c.id, now=now)
@@ -93,30 +109,50 @@ def main() -> None:
         inner(args)
         return
     rows = []
-    runs = [("PostgreSQL", {"DATABASE_URL": common.fresh_pg()}, False)]
+    runs = [("PostgreSQL", {"DATABASE_URL": common.fresh_pg("muster_bench_summons")}, False)]
     if not args.no_sqlite:
         runs.append(("SQLite", {"DATABASE_URL": ""}, False))
     runs.append(("PostgreSQL", {"DATABASE_URL": common.fresh_pg("muster_bench_tick")}, True))
     for db, env, tick in runs:
         home = tempfile.mkdtemp(prefix="muster-bench-summons-")
         env = {**os.environ, **env, "MUSTER_HOME": home}
-        subprocess.run([sys.executable, "-m", "muster.cli", "init", "--json"], env=env, check=True,
-                       capture_output=True, cwd=common.HERE.parent)
-        cmd = [sys.executable, __file__, "--inner", "--campaign", str(args.campaign),
-               "--tick-summonses", str(args.tick_summonses)] + (["--tick"] if tick else [])
+        subprocess.run(
+            [sys.executable, "-m", "muster.cli", "init", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=common.HERE.parent,
+        )
+        cmd = [
+            sys.executable,
+            __file__,
+            "--inner",
+            "--campaign",
+            str(args.campaign),
+            "--tick-summonses",
+            str(args.tick_summonses),
+        ] + (["--tick"] if tick else [])
         out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=common.HERE.parent)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(db, r)
         if tick:
-            rows.append((f"legal clock, one tick over {r['open_summonses']:,} open summonses, {db}",
-                         f"{r['tick_s']} s ({r['tick']['deemed_delivered']:,} deemed delivered, "
-                         f"{r['tick']['failed_to_appear']:,} failed to appear, "
-                         f"{r['tick']['measures_started']:,} measures started)",
-                         f"python benchmarks/summons_bench.py --tick-summonses {args.tick_summonses}"))
+            rows.append(
+                (
+                    f"legal clock, one tick over {r['open_summonses']:,} open summonses, {db}",
+                    f"{r['tick_s']} s ({r['tick']['deemed_delivered']:,} deemed delivered, "
+                    f"{r['tick']['failed_to_appear']:,} failed to appear, "
+                    f"{r['tick']['measures_started']:,} measures started)",
+                    f"python benchmarks/summons_bench.py --tick-summonses {args.tick_summonses}",
+                )
+            )
         else:
-            rows.append((f"campaign issue, {r['campaign_issued']:,} summonses with exit restrictions and outbox, {db}",
-                         f"{r['campaign_s']} s ({r['campaign_issued'] / r['campaign_s']:,.0f} summonses/s)",
-                         f"python benchmarks/summons_bench.py --campaign {args.campaign}"))
+            rows.append(
+                (
+                    f"campaign issue, {r['campaign_issued']:,} summonses with exit restrictions and outbox, {db}",
+                    f"{r['campaign_s']} s ({r['campaign_issued'] / r['campaign_s']:,.0f} summonses/s)",
+                    f"python benchmarks/summons_bench.py --campaign {args.campaign}",
+                )
+            )
     common.record("Summons and legal clock (issue 5)", rows)
 
 

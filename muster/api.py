@@ -29,17 +29,22 @@ api = NinjaAPI(
 def get_person(request, national_id: str):
     from muster.registry import services
 
-    person = services.read_person(request.auth, national_id, now=timezone.now(), channel="api",
-                                  purpose=request.headers.get("X-Purpose", "")[:200])
+    person = services.read_person(
+        request.auth, national_id, now=timezone.now(), channel="api", purpose=request.headers.get("X-Purpose", "")[:200]
+    )
     return services.person_record(person)
 
 
-@api.get("/persons/{national_id}/decision", tags=["rights"],
-         summary="The decision on the person's rights today, with its explanation and citations")
+@api.get(
+    "/persons/{national_id}/decision",
+    tags=["rights"],
+    summary="The decision on the person's rights today, with its explanation and citations",
+)
 def get_decision(request, national_id: str):
     from muster.registry import services
     from muster.rules.services import explain
 
-    person = services.read_person(request.auth, national_id, now=timezone.now(), channel="api",
-                                  purpose=request.headers.get("X-Purpose", "")[:200])
+    person = services.read_person(
+        request.auth, national_id, now=timezone.now(), channel="api", purpose=request.headers.get("X-Purpose", "")[:200]
+    )
     return explain(person, timezone.localdate())

@@ -54,6 +54,7 @@ def _datetime(value: str) -> dt.datetime:
 
 # -- commands ---------------------------------------------------------------
 
+
 def cmd_init(args) -> dict:
     from muster import setup
 
@@ -74,9 +75,14 @@ def cmd_ingest(args) -> dict:
     from muster.feeds import services
 
     try:
-        result = services.ingest(args.source, Path(args.file), actor=_operator(), now=_now(),
-                                 receipt=Path(args.receipt) if args.receipt else None,
-                                 progress=not args.json)
+        result = services.ingest(
+            args.source,
+            Path(args.file),
+            actor=_operator(),
+            now=_now(),
+            receipt=Path(args.receipt) if args.receipt else None,
+            progress=not args.json,
+        )
     except services.IngestError as exc:
         raise CommandError("ingest.refused", str(exc)) from None
     return result
@@ -132,15 +138,15 @@ def cmd_summons(args) -> dict:
     try:
         match args.summons_command:
             case "issue":
-                s = services.issue(actor, args.person, args.purpose, args.appear_at, now=args.at or now,
-                                   place=args.place)
+                s = services.issue(
+                    actor, args.person, args.purpose, args.appear_at, now=args.at or now, place=args.place
+                )
             case "appear":
                 s = services.appear(actor, args.number, at=args.at or now, now=max(now, args.at or now))
             case "cancel":
                 s = services.cancel(actor, args.number, args.reason, now=args.at or now)
             case "deliver":
-                s = services.deliver(actor, args.number, args.channel, at=args.at or now,
-                                     now=max(now, args.at or now))
+                s = services.deliver(actor, args.number, args.channel, at=args.at or now, now=max(now, args.at or now))
             case "reason":
                 s = services.excuse(actor, args.number, args.reason, now=args.at or now)
     except services.Refused as exc:
@@ -240,12 +246,18 @@ def cmd_user_add(args) -> dict:
             raise CommandError("password.missing", "set MUSTER_PASSWORD or run on a terminal to be asked")
         password = getpass.getpass(f"Password for {args.username}: ")
     try:
-        user = services.add_user(args.username, args.role, password, actor=_operator(), now=_now(),
-                                 office=args.office, national_id=args.national_id)
+        user = services.add_user(
+            args.username,
+            args.role,
+            password,
+            actor=_operator(),
+            now=_now(),
+            office=args.office,
+            national_id=args.national_id,
+        )
     except services.Refused as exc:
         raise CommandError(exc.code, str(exc)) from None
-    return {"username": user.username, "role": user.role, "office": user.office_id,
-            "national_id": user.national_id}
+    return {"username": user.username, "role": user.role, "office": user.office_id, "national_id": user.national_id}
 
 
 def cmd_user_token(args) -> dict:
@@ -278,6 +290,7 @@ def cmd_demo(args) -> dict:
 
 
 # -- parser -----------------------------------------------------------------
+
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -314,16 +327,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--purpose", default="operator query")
 
     summons = sub.add_parser("summons", help="the electronic summons registry").add_subparsers(
-        dest="summons_command", required=True)
+        dest="summons_command", required=True
+    )
     p = summons.add_parser("issue", parents=[common], help="issue one summons")
     p.add_argument("--person", required=True)
     p.add_argument("--purpose", required=True, choices=["registration", "medical", "clarification", "call_up"])
     p.add_argument("--appear-at", dest="appear_at", required=True, type=_datetime)
     p.add_argument("--at", type=_datetime, help="placement time (default now)")
     p.add_argument("--place")
-    for name, help_ in (("appear", "record that the person appeared"), ("cancel", "cancel a summons"),
-                        ("deliver", "record delivery in person or by post"),
-                        ("reason", "record an accepted valid reason for not appearing")):
+    for name, help_ in (
+        ("appear", "record that the person appeared"),
+        ("cancel", "cancel a summons"),
+        ("deliver", "record delivery in person or by post"),
+        ("reason", "record an accepted valid reason for not appearing"),
+    ):
         p = summons.add_parser(name, parents=[common], help=help_)
         p.add_argument("number")
         p.add_argument("--at", type=_datetime)
@@ -332,8 +349,9 @@ def parser() -> argparse.ArgumentParser:
         if name == "deliver":
             p.add_argument("--channel", required=True, choices=["in_person", "post"])
         if name == "reason":
-            p.add_argument("--reason", required=True,
-                           choices=["illness", "relative_death", "relative_illness", "force_majeure"])
+            p.add_argument(
+                "--reason", required=True, choices=["illness", "relative_death", "relative_illness", "force_majeure"]
+            )
     for sp in summons.choices.values():
         sp.set_defaults(func=cmd_summons)
     p = add("tick", cmd_tick, "run the legal clock up to now")
@@ -341,15 +359,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=float, help="keep running, one tick every so many seconds")
 
     exchange = sub.add_parser("exchange", help="interagency exchange").add_subparsers(
-        dest="exchange_command", required=True)
+        dest="exchange_command", required=True
+    )
     p = exchange.add_parser("run", parents=[common], help="deliver and receive exchange messages")
     p.add_argument("--peer")
     p.add_argument("--once", action="store_true")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between rounds")
-    p.add_argument("--snapshot-every", dest="snapshot_every", type=float, default=3600,
-                   help="seconds between reconciliation snapshots (0: never)")
-    p.add_argument("--trust-on-first-use", dest="trust_on_first_use", action="store_true",
-                   help="demo only: trust a peer's public key fetched from its /public-key")
+    p.add_argument(
+        "--snapshot-every",
+        dest="snapshot_every",
+        type=float,
+        default=3600,
+        help="seconds between reconciliation snapshots (0: never)",
+    )
+    p.add_argument(
+        "--trust-on-first-use",
+        dest="trust_on_first_use",
+        action="store_true",
+        help="demo only: trust a peer's public key fetched from its /public-key",
+    )
     p.set_defaults(func=cmd_exchange_run)
     p = exchange.add_parser("trust", parents=[common], help="trust a peer's Ed25519 public key (PEM file)")
     p.add_argument("peer")
@@ -383,8 +411,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _human(result: dict) -> str:
-    return "\n".join(f"{k}: {orjson.dumps(v).decode() if isinstance(v, dict | list) else v}"
-                     for k, v in result.items())
+    return "\n".join(f"{k}: {orjson.dumps(v).decode() if isinstance(v, dict | list) else v}" for k, v in result.items())
 
 
 def main(argv: list[str] | None = None) -> int:

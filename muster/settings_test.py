@@ -6,4 +6,4 @@ import tempfile
 os.environ.setdefault("MUSTER_HOME", tempfile.mkdtemp(prefix="muster-test-"))
 os.environ["MUSTER_TESTING"] = "1"
 
-from muster.settings import *  # noqa: E402, F403
+from muster.settings import *  # noqa: F403

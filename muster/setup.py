@@ -52,8 +52,11 @@ DEMO_USERS = (
 def _demo_citizen(as_of: dt.date):
     from muster.registry.models import Person, RegistrationStatus
 
-    return (Person.objects.filter(registration_status=RegistrationStatus.CALL_UP_AGE, phone__isnull=False)
-            .order_by("national_id").first())
+    return (
+        Person.objects.filter(registration_status=RegistrationStatus.CALL_UP_AGE, phone__isnull=False)
+        .order_by("national_id")
+        .first()
+    )
 
 
 def demo_accounts(as_of: dt.date) -> list[dict]:
@@ -75,10 +78,10 @@ def demo_accounts(as_of: dt.date) -> list[dict]:
             office = citizen.office_id if role in ("clerk", "office_head", "regional") else None
             nid = citizen.national_id if role == "citizen" else None
             User.objects.filter(username=username).delete()
-            services.add_user(username, role, password, actor=Actor.system("demo"), now=timezone.now(),
-                              office=office, national_id=nid)
-            entry = {"username": username, "password": password, "role": role, "office": office,
-                     "national_id": nid}
+            services.add_user(
+                username, role, password, actor=Actor.system("demo"), now=timezone.now(), office=office, national_id=nid
+            )
+            entry = {"username": username, "password": password, "role": role, "office": office, "national_id": nid}
             stored[username] = entry
         out.append(entry)
     path.write_text(json.dumps(stored, indent=1))
@@ -100,18 +103,27 @@ def demo(persons: int, port: int, quiet: bool = False) -> dict:
     now = timezone.now()
     results = {}
     for source in SOURCE_ORDER:
-        result = feeds.ingest(source, feeds_dir / f"{source}.jsonl", actor=Actor.system("demo"),
-                              now=now, progress=not quiet)
+        result = feeds.ingest(
+            source, feeds_dir / f"{source}.jsonl", actor=Actor.system("demo"), now=now, progress=not quiet
+        )
         results[source] = result
-        say(f"{source:10} {result['received']:>8,} lines: {result['applied']:,} applied, "
+        say(
+            f"{source:10} {result['received']:>8,} lines: {result['applied']:,} applied, "
             f"{result['unchanged']:,} unchanged, {result['review']:,} to review, "
-            f"{result['quarantined']:,} quarantined")
+            f"{result['quarantined']:,} quarantined"
+        )
     accounts = demo_accounts(timezone.localdate(now))
     checkpoint(timezone.now())
     base = f"http://127.0.0.1:{port}"
-    urls = {"portal": f"{base}/", "office": f"{base}/office/", "api": f"{base}/api/docs",
-            "openapi": f"{base}/api/openapi.json", "verify": f"{base}/verify/",
-            "exchange": f"{base}/office/exchange/", "border_check": f"{settings.MUSTER_PEER_BORDER_URL}/check"}
+    urls = {
+        "portal": f"{base}/",
+        "office": f"{base}/office/",
+        "api": f"{base}/api/docs",
+        "openapi": f"{base}/api/openapi.json",
+        "verify": f"{base}/verify/",
+        "exchange": f"{base}/office/exchange/",
+        "border_check": f"{settings.MUSTER_PEER_BORDER_URL}/check",
+    }
     if not quiet:
         print(f"\nmuster demo ({info['database']}, home {info['home']})")
         for name, url in urls.items():
@@ -135,8 +147,11 @@ def start_companions(port: int, quiet: bool = False) -> list:
     out = None if not quiet else subprocess.DEVNULL
     procs = [
         subprocess.Popen([exe, "peer", "border", "--port", str(border_port)], stdout=out, stderr=out),
-        subprocess.Popen([exe, "exchange", "run", "--trust-on-first-use", "--interval", "0.3",
-                          "--snapshot-every", "600"], stdout=out, stderr=out),
+        subprocess.Popen(
+            [exe, "exchange", "run", "--trust-on-first-use", "--interval", "0.3", "--snapshot-every", "600"],
+            stdout=out,
+            stderr=out,
+        ),
         subprocess.Popen([exe, "tick", "--every", "60"], stdout=out, stderr=out),
     ]
 

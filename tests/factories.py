@@ -50,8 +50,8 @@ class FeedWriter:
         path = self.folder / (name or f"feed{self.n}.jsonl")
         if raw is None:
             raw = b"".join(
-                (line.encode() if isinstance(line, str) else line if isinstance(line, bytes)
-                 else orjson.dumps(line)) + b"\n"
+                (line.encode() if isinstance(line, str) else line if isinstance(line, bytes) else orjson.dumps(line))
+                + b"\n"
                 for line in lines
             )
         path.write_bytes(raw)

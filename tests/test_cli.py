@@ -15,10 +15,12 @@ MUSTER = str(Path(sys.executable).parent / "muster")
 
 
 def run(*args, home: Path, **env):
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "MUSTER_TESTING")}
-    return subprocess.run([MUSTER, *args], env={**clean, "MUSTER_HOME": str(home), **env},
-                          capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "MUSTER_TESTING")
+    }
+    return subprocess.run(
+        [MUSTER, *args], env={**clean, "MUSTER_HOME": str(home), **env}, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_console_script_end_to_end(tmp_path):
@@ -32,25 +34,47 @@ def test_console_script_end_to_end(tmp_path):
     rec = population()
     feed = tmp_path / "population.jsonl"
     feed.write_bytes(orjson.dumps(rec) + b"\n{broken\n")
-    out = run("ingest", "--source", "population", str(feed), "--receipt", str(tmp_path / "r.jsonl"), "--json",
-              home=home)
+    out = run(
+        "ingest", "--source", "population", str(feed), "--receipt", str(tmp_path / "r.jsonl"), "--json", home=home
+    )
     assert out.returncode == 0, out.stderr
     result = orjson.loads(out.stdout)
-    assert set(result) == {"batch", "source", "received", "applied", "unchanged", "review", "quarantined",
-                           "reasons"}
+    assert set(result) == {"batch", "source", "received", "applied", "unchanged", "review", "quarantined", "reasons"}
     assert (result["received"], result["applied"], result["quarantined"]) == (2, 1, 1)
     assert result["reasons"] == {"line.json": 1}
     receipt = [orjson.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [r["outcome"] for r in receipt] == ["applied", "quarantined"]
 
     person = orjson.loads(run("person", rec["national_id"], "--json", home=home).stdout)
-    for key in ("national_id", "surname", "given_name", "patronymic", "birth_date", "sex", "office",
-                "registration_status", "provenance", "decision", "summonses", "measures"):
+    for key in (
+        "national_id",
+        "surname",
+        "given_name",
+        "patronymic",
+        "birth_date",
+        "sex",
+        "office",
+        "registration_status",
+        "provenance",
+        "decision",
+        "summonses",
+        "measures",
+    ):
         assert key in person
     assert person["provenance"]["address"][0]["record_id"] == rec["record_id"]
 
-    added = run("user", "add", "clerk1", "--role", "clerk", "--office", person["office"], "--json",
-                home=home, MUSTER_PASSWORD="a long enough password")
+    added = run(
+        "user",
+        "add",
+        "clerk1",
+        "--role",
+        "clerk",
+        "--office",
+        person["office"],
+        "--json",
+        home=home,
+        MUSTER_PASSWORD="a long enough password",
+    )
     assert added.returncode == 0, added.stderr
     token = orjson.loads(run("user", "token", "clerk1", "--json", home=home).stdout)["token"]
     assert len(token) > 30
@@ -60,13 +84,16 @@ def test_console_script_end_to_end(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("argv", "code"), [
-    (["ingest", "--source", "nowhere", "x.jsonl"], "ingest.refused"),
-    (["ingest", "--source", "population", "/nonexistent.jsonl"], "ingest.refused"),
-    (["person", "00000000000"], "person.not_found"),
-    (["user", "token", "ghost"], "user.not_found"),
-    (["user", "add", "x", "--role", "clerk"], "office.missing"),
-])
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["ingest", "--source", "nowhere", "x.jsonl"], "ingest.refused"),
+        (["ingest", "--source", "population", "/nonexistent.jsonl"], "ingest.refused"),
+        (["person", "00000000000"], "person.not_found"),
+        (["user", "token", "ghost"], "user.not_found"),
+        (["user", "add", "x", "--role", "clerk"], "office.missing"),
+    ],
+)
 def test_errors_exit_non_zero_with_a_reason(capsys, monkeypatch, argv, code):
     monkeypatch.setenv("MUSTER_PASSWORD", "a long enough password")
     assert main([*argv, "--json"]) == 1

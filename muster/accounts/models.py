@@ -21,9 +21,7 @@ OFFICE_ROLES = {Role.CLERK, Role.OFFICE_HEAD, Role.REGIONAL}
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices)
-    office = models.ForeignKey(
-        "registry.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    office = models.ForeignKey("registry.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     # A citizen account is bound to one registry person by their insurance number.
     national_id = models.CharField(max_length=11, null=True, blank=True, unique=True)
 

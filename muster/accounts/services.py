@@ -23,8 +23,16 @@ class Refused(Exception):
         self.code = code
 
 
-def add_user(username: str, role: str, password: str, *, actor: Actor, now: dt.datetime,
-             office: str | None = None, national_id: str | None = None) -> User:
+def add_user(
+    username: str,
+    role: str,
+    password: str,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    office: str | None = None,
+    national_id: str | None = None,
+) -> User:
     if role not in Role.values:
         raise Refused("role.unknown", f"unknown role {role!r}; roles: {', '.join(Role.values)}")
     if role in OFFICE_ROLES and not office:
@@ -40,8 +48,9 @@ def add_user(username: str, role: str, password: str, *, actor: Actor, now: dt.d
         raise Refused("national_id.unexpected", "only citizen accounts are bound to a national_id")
     if User.objects.filter(username=username).exists():
         raise Refused("username.taken", f"user {username!r} exists already")
-    user = User(username=username, role=role, office_id=office, national_id=national_id,
-                is_staff=False, date_joined=now)
+    user = User(
+        username=username, role=role, office_id=office, national_id=national_id, is_staff=False, date_joined=now
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -49,8 +58,14 @@ def add_user(username: str, role: str, password: str, *, actor: Actor, now: dt.d
     user.set_password(password)
     with transaction.atomic():
         user.save()
-        audit(actor, "user.add", at=now, object_type="user", object_id=username,
-              detail={"role": role, "office": office or "", "citizen": bool(national_id)})
+        audit(
+            actor,
+            "user.add",
+            at=now,
+            object_type="user",
+            object_id=username,
+            detail={"role": role, "office": office or "", "citizen": bool(national_id)},
+        )
     return user
 
 
@@ -64,8 +79,11 @@ def new_token(user: User, *, actor: Actor, now: dt.datetime) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    row = (ApiToken.objects.select_related("user", "user__office")
-           .filter(key_hash=ApiToken.hash(token), revoked_at__isnull=True).first())
+    row = (
+        ApiToken.objects.select_related("user", "user__office")
+        .filter(key_hash=ApiToken.hash(token), revoked_at__isnull=True)
+        .first()
+    )
     if row is None or not row.user.is_active:
         return None
     return row.user

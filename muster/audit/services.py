@@ -142,9 +142,17 @@ def verify(chunk: int = 20_000) -> Verification:
             break
         for e in rows:
             if e.id != expected_id:
-                return Verification(False, count, 0, expected_id, f"entry {expected_id} is missing (removed) before entry {e.id}")
+                return Verification(
+                    False, count, 0, expected_id, f"entry {expected_id} is missing (removed) before entry {e.id}"
+                )
             if e.prev_hash != prev_hash:
-                return Verification(False, count, 0, e.id, f"entry {e.id} does not follow entry {e.id - 1} (inserted, removed or reordered)")
+                return Verification(
+                    False,
+                    count,
+                    0,
+                    e.id,
+                    f"entry {e.id} does not follow entry {e.id - 1} (inserted, removed or reordered)",
+                )
             if entry_hash(e) != e.hash:
                 return Verification(False, count, 0, e.id, f"entry {e.id} was changed after it was written")
             if e.id in wanted:
@@ -153,11 +161,21 @@ def verify(chunk: int = 20_000) -> Verification:
         last = rows[-1].id
     head = ChainHead.objects.filter(id=1).first()
     if head and (head.last_id != count or head.last_hash != prev_hash):
-        return Verification(False, count, 0, count + 1, f"the chain ends at entry {count} but its head says {head.last_id}: entries were removed from the end")
+        return Verification(
+            False,
+            count,
+            0,
+            count + 1,
+            f"the chain ends at entry {count} but its head says {head.last_id}: entries were removed from the end",
+        )
     public = keys.audit_public_key()
     for c in checkpoints:
         if hashes.get(c.entry_id) != c.entry_hash:
-            return Verification(False, count, 0, c.entry_id, f"checkpoint at entry {c.entry_id} does not match the chain")
-        if not keys.verify_signature(public, bytes.fromhex(c.signature), f"muster-audit:{c.entry_id}:{c.entry_hash}".encode()):
+            return Verification(
+                False, count, 0, c.entry_id, f"checkpoint at entry {c.entry_id} does not match the chain"
+            )
+        if not keys.verify_signature(
+            public, bytes.fromhex(c.signature), f"muster-audit:{c.entry_id}:{c.entry_hash}".encode()
+        ):
             return Verification(False, count, 0, c.entry_id, f"checkpoint at entry {c.entry_id} has a bad signature")
     return Verification(True, count, len(checkpoints))

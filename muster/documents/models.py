@@ -22,12 +22,8 @@ class Document(models.Model):
     media_type = models.CharField(max_length=100)
     doc_type = models.CharField(max_length=16, choices=DocumentType.choices)
     title = models.CharField(max_length=200)
-    owner = models.ForeignKey(
-        "registry.Person", null=True, on_delete=models.PROTECT, related_name="documents"
-    )
-    office = models.ForeignKey(
-        "registry.Office", null=True, on_delete=models.PROTECT, related_name="documents"
-    )
+    owner = models.ForeignKey("registry.Person", null=True, on_delete=models.PROTECT, related_name="documents")
+    office = models.ForeignKey("registry.Office", null=True, on_delete=models.PROTECT, related_name="documents")
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField()
     retention_until = models.DateField()
@@ -42,8 +38,7 @@ class Document(models.Model):
             # A version has at most one successor: history is a line, never a fork.
             models.UniqueConstraint(fields=["previous"], name="document_one_successor"),
             models.CheckConstraint(
-                condition=Q(previous__isnull=True, version=1)
-                | Q(previous__isnull=False, version__gt=1),
+                condition=Q(previous__isnull=True, version=1) | Q(previous__isnull=False, version__gt=1),
                 name="document_version_chain",
             ),
         ]

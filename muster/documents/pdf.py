@@ -179,9 +179,7 @@ def render_summons(s: dict) -> bytes:
     return out.getvalue()
 
 
-def sign_pdf(
-    pdf: bytes, office_code: str, office_name: str, *, reason: str, location: str
-) -> bytes:
+def sign_pdf(pdf: bytes, office_code: str, office_name: str, *, reason: str, location: str) -> bytes:
     """Sign PAdES baseline B-B with the office's key (appended as an incremental update)."""
     signer = pki.office_signer(office_code, office_name)
     meta = signers.PdfSignatureMetadata(

@@ -115,9 +115,7 @@ def _issue_office_certificate(code: str, name: str, key_path: Path, cert_path: P
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     write_once(cert_path, cert.public_bytes(serialization.Encoding.PEM))
@@ -159,9 +157,7 @@ def _signer(key_path: str, cert_path: str, ca_pem: bytes) -> SimpleSigner:
     # Key files are never replaced, so a signer loaded once stays right; the CA's PEM is in
     # the cache key so that another MUSTER_HOME (tests) never reuses a stale signer.
     key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
-    der = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     ca = _asn1_cert(ca_pem)
     return SimpleSigner(
         signing_cert=_asn1_cert(Path(cert_path).read_bytes()),

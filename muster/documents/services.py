@@ -99,9 +99,7 @@ def versions(doc: Document) -> list[Document]:
     return chain
 
 
-def summons_document(
-    s: dict, *, now: dt.datetime, created_by: str | Actor, owner, office
-) -> Document:
+def summons_document(s: dict, *, now: dt.datetime, created_by: str | Actor, owner, office) -> Document:
     """The summons as a PDF signed by its office, stored and audited (see pdf.render_summons)."""
     number = s["number"]
     content = pdf.sign_pdf(

@@ -32,14 +32,20 @@ def emit(cur, *, kind_of_message: str, measures_where: str, params: dict, now_sq
     """
     d = Dialect(connection.vendor)
     M, P, S = Measure._meta.db_table, Person._meta.db_table, Summons._meta.db_table
-    O, PE = OutboxMessage._meta.db_table, Peer._meta.db_table
+    OUT, PE = OutboxMessage._meta.db_table, Peer._meta.db_table
     lock = " FOR UPDATE" if d.pg else ""
     cur.execute(f"SELECT name, kinds FROM {PE} WHERE enabled = TRUE ORDER BY name{lock}")
     peers = cur.fetchall()
     body_cols = {
-        "restriction_id": "'M' || CAST(m.id AS TEXT)", "national_id": "p.national_id", "surname": "p.surname",
-        "given_name": "p.given_name", "patronymic": "p.patronymic", "birth_date": "p.birth_date",
-        "kind": "m.kind", "start": "m.start", "basis": "s.number",
+        "restriction_id": "'M' || CAST(m.id AS TEXT)",
+        "national_id": "p.national_id",
+        "surname": "p.surname",
+        "given_name": "p.given_name",
+        "patronymic": "p.patronymic",
+        "birth_date": "p.birth_date",
+        "kind": "m.kind",
+        "start": "m.start",
+        "basis": "s.number",
     }
     if kind_of_message == "restriction.lift":
         body_cols |= {"end": "m.ended_on", "reason": "m.lift_reason"}
@@ -48,8 +54,10 @@ def emit(cur, *, kind_of_message: str, measures_where: str, params: dict, now_sq
     for name, kinds in peers:
         kinds = kinds if isinstance(kinds, list) else json.loads(kinds)
         kind_list = ", ".join(f"'{k}'" for k in kinds)
-        base_sql = (f"FROM {M} m JOIN {P} p ON p.id = m.person_id JOIN {S} s ON s.id = m.summons_id "
-                    f"WHERE ({measures_where}) AND m.kind IN ({kind_list})")
+        base_sql = (
+            f"FROM {M} m JOIN {P} p ON p.id = m.person_id JOIN {S} s ON s.id = m.summons_id "
+            f"WHERE ({measures_where}) AND m.kind IN ({kind_list})"
+        )
         cur.execute(f"SELECT count(*) {base_sql}", params)
         n = cur.fetchone()[0]
         if not n:
@@ -57,7 +65,8 @@ def emit(cur, *, kind_of_message: str, measures_where: str, params: dict, now_sq
         cur.execute(f"SELECT next_seq FROM {PE} WHERE name = %(peer)s", {"peer": name})
         first = cur.fetchone()[0]
         cur.execute(
-            f"INSERT INTO {O} (peer_id, seq, message_id, type, body, measure_id, created_at, attempts, state, answer) "
+            f"INSERT INTO {OUT} (peer_id, seq, message_id, type, body, measure_id, created_at, attempts, state, "
+            "answer) "
             f"SELECT %(peer)s, %(first)s - 1 + ROW_NUMBER() OVER (ORDER BY m.id), "
             f"%(peer)s || ':' || CAST(%(first)s - 1 + ROW_NUMBER() OVER (ORDER BY m.id) AS TEXT), "
             f"%(type)s, {body}, m.id, {now_sql}, 0, 'pending', '' {base_sql}",

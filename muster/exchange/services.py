@@ -37,8 +37,12 @@ def registry_key():
 
 def _http(method: str, url: str, payload: dict | None = None) -> dict:
     data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - configured peer URLs
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(  # noqa: S310 - configured peer URLs (http/https)
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:  # noqa: S310
             return json.loads(resp.read())
@@ -47,33 +51,45 @@ def _http(method: str, url: str, payload: dict | None = None) -> dict:
 
 
 def _backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(2 ** attempts, 300))
+    return dt.timedelta(seconds=min(2**attempts, 300))
 
 
 def deliver(peer: Peer, now: dt.datetime, limit: int = 500) -> dict:
     """Send pending messages in sequence order until the peer stops accepting them."""
     sent = accepted = 0
     key = registry_key()
-    pending = list(OutboxMessage.objects.filter(peer=peer, state=OutboxMessage.State.PENDING)
-                   .order_by("seq")[:limit])
+    pending = list(OutboxMessage.objects.filter(peer=peer, state=OutboxMessage.State.PENDING).order_by("seq")[:limit])
     for msg in pending:
         if msg.next_attempt_at and msg.next_attempt_at > now:
             break
-        envelope = protocol.sign(key, {"id": msg.message_id, "peer": peer.name, "seq": msg.seq, "type": msg.type,
-                                       "sent_at": now.isoformat(), "body": msg.body})
+        envelope = protocol.sign(
+            key,
+            {
+                "id": msg.message_id,
+                "peer": peer.name,
+                "seq": msg.seq,
+                "type": msg.type,
+                "sent_at": now.isoformat(),
+                "body": msg.body,
+            },
+        )
         try:
             answer = _http("POST", f"{peer.url}/messages", envelope)
         except PeerUnreachable as exc:
-            OutboxMessage.objects.filter(id=msg.id).update(attempts=msg.attempts + 1,
-                                                           next_attempt_at=now + _backoff(msg.attempts + 1),
-                                                           answer=str(exc)[:200])
+            OutboxMessage.objects.filter(id=msg.id).update(
+                attempts=msg.attempts + 1, next_attempt_at=now + _backoff(msg.attempts + 1), answer=str(exc)[:200]
+            )
             return {"sent": sent, "accepted": accepted, "unreachable": True}
         sent += 1
         if answer.get("status") == "accepted":
             with transaction.atomic():
                 OutboxMessage.objects.filter(id=msg.id).update(
-                    state=OutboxMessage.State.ACCEPTED, sent_at=now, answered_at=now, attempts=msg.attempts + 1,
-                    answer="duplicate" if answer.get("duplicate") else "accepted")
+                    state=OutboxMessage.State.ACCEPTED,
+                    sent_at=now,
+                    answered_at=now,
+                    attempts=msg.attempts + 1,
+                    answer="duplicate" if answer.get("duplicate") else "accepted",
+                )
                 Peer.objects.filter(name=peer.name).update(last_delivered_seq=msg.seq)
                 if msg.type == "snapshot":
                     _reconciled(peer, msg, answer, now)
@@ -84,25 +100,49 @@ def deliver(peer: Peer, now: dt.datetime, limit: int = 500) -> dict:
             # The peer lacks earlier messages (it lost its store, or a message was lost): resend from there.
             expected = int(answer["expected_seq"])
             with transaction.atomic():
-                OutboxMessage.objects.filter(peer=peer, seq__gte=expected, state=OutboxMessage.State.ACCEPTED) \
-                    .update(state=OutboxMessage.State.PENDING, answer=f"resend from {expected}")
-                audit(ACTOR, "exchange.resend", at=now, object_type="peer", object_id=peer.name,
-                      detail={"from_seq": expected, "at_seq": msg.seq})
+                OutboxMessage.objects.filter(peer=peer, seq__gte=expected, state=OutboxMessage.State.ACCEPTED).update(
+                    state=OutboxMessage.State.PENDING, answer=f"resend from {expected}"
+                )
+                audit(
+                    ACTOR,
+                    "exchange.resend",
+                    at=now,
+                    object_type="peer",
+                    object_id=peer.name,
+                    detail={"from_seq": expected, "at_seq": msg.seq},
+                )
             return {"sent": sent, "accepted": accepted, "resend_from": expected}
         with transaction.atomic():
-            OutboxMessage.objects.filter(id=msg.id).update(state=OutboxMessage.State.REJECTED, sent_at=now,
-                                                           answered_at=now, answer=reason[:200],
-                                                           attempts=msg.attempts + 1)
-            audit(ACTOR, "exchange.rejected", at=now, object_type="peer", object_id=peer.name,
-                  detail={"seq": msg.seq, "message": msg.message_id, "reason": reason})
+            OutboxMessage.objects.filter(id=msg.id).update(
+                state=OutboxMessage.State.REJECTED,
+                sent_at=now,
+                answered_at=now,
+                answer=reason[:200],
+                attempts=msg.attempts + 1,
+            )
+            audit(
+                ACTOR,
+                "exchange.rejected",
+                at=now,
+                object_type="peer",
+                object_id=peer.name,
+                detail={"seq": msg.seq, "message": msg.message_id, "reason": reason},
+            )
         return {"sent": sent, "accepted": accepted, "rejected": msg.message_id}
     return {"sent": sent, "accepted": accepted}
 
 
 def _reconciled(peer: Peer, msg: OutboxMessage, answer: dict, now: dt.datetime) -> None:
     Reconciliation.objects.get_or_create(
-        message=msg, defaults={"peer": peer, "at": now, "digest_match": bool(answer.get("digest_match")),
-                               "missing": answer.get("missing", []), "extra": answer.get("extra", [])})
+        message=msg,
+        defaults={
+            "peer": peer,
+            "at": now,
+            "digest_match": bool(answer.get("digest_match")),
+            "missing": answer.get("missing", []),
+            "extra": answer.get("extra", []),
+        },
+    )
 
 
 def _measure_id(restriction_id: str) -> int | None:
@@ -119,8 +159,14 @@ def pull(peer: Peer, now: dt.datetime) -> dict:
         with transaction.atomic():
             Peer.objects.filter(name=peer.name).update(inbound_store=store, inbound_cursor=0)
             if peer.inbound_store:
-                audit(ACTOR, "exchange.peer_store_changed", at=now, object_type="peer", object_id=peer.name,
-                      detail={"old": peer.inbound_store, "new": store})
+                audit(
+                    ACTOR,
+                    "exchange.peer_store_changed",
+                    at=now,
+                    object_type="peer",
+                    object_id=peer.name,
+                    detail={"old": peer.inbound_store, "new": store},
+                )
         peer.inbound_store, peer.inbound_cursor = store, 0
     answer = _http("GET", f"{peer.url}/outbox?after={peer.inbound_cursor}")
     pulled = 0
@@ -128,24 +174,44 @@ def pull(peer: Peer, now: dt.datetime) -> dict:
         try:
             message = protocol.verify(public, envelope)
         except protocol.BadSignature:
-            audit(ACTOR, "exchange.inbound_forged", at=now, object_type="peer", object_id=peer.name,
-                  detail={"seq": envelope.get("message", {}).get("seq")})
+            audit(
+                ACTOR,
+                "exchange.inbound_forged",
+                at=now,
+                object_type="peer",
+                object_id=peer.name,
+                detail={"seq": envelope.get("message", {}).get("seq")},
+            )
             break
         seq = int(message["seq"])
         if seq <= peer.inbound_cursor or InboundMessage.objects.filter(message_id=str(message["id"])).exists():
             continue
         with transaction.atomic():
-            InboundMessage.objects.create(peer=peer, seq=seq, message_id=str(message["id"]), type=message["type"],
-                                          body=message["body"], envelope=envelope, received_at=now)
+            InboundMessage.objects.create(
+                peer=peer,
+                seq=seq,
+                message_id=str(message["id"]),
+                type=message["type"],
+                body=message["body"],
+                envelope=envelope,
+                received_at=now,
+            )
             mid = _measure_id(str(message["body"].get("restriction_id", "")))
             at = dt.datetime.fromisoformat(message["body"].get("at") or now.isoformat())
             if mid and message["type"] == "restriction.confirmed":
                 Measure.objects.filter(id=mid, confirmed_at__isnull=True).update(confirmed_at=at)
             elif mid and message["type"] == "restriction.lifted_by_peer":
-                Measure.objects.filter(id=mid).update(peer_lifted_at=at,
-                                                      peer_reason=str(message["body"].get("reason", ""))[:200])
-                audit(ACTOR, "exchange.lifted_by_peer", at=now, object_type="measure", object_id=mid,
-                      detail={"peer": peer.name, "reason": message["body"].get("reason", "")})
+                Measure.objects.filter(id=mid).update(
+                    peer_lifted_at=at, peer_reason=str(message["body"].get("reason", ""))[:200]
+                )
+                audit(
+                    ACTOR,
+                    "exchange.lifted_by_peer",
+                    at=now,
+                    object_type="measure",
+                    object_id=mid,
+                    detail={"peer": peer.name, "reason": message["body"].get("reason", "")},
+                )
             Peer.objects.filter(name=peer.name).update(inbound_cursor=seq, last_confirmation_at=now)
             peer.inbound_cursor = seq
         pulled += 1
@@ -156,16 +222,30 @@ def snapshot(peer: Peer, now: dt.datetime) -> OutboxMessage:
     """Queue the full list of restrictions in force for the peer, with its digest."""
     with transaction.atomic():
         locked = Peer.objects.select_for_update().get(name=peer.name)
-        rows = (Measure.objects.filter(state="active", kind__in=locked.kinds)
-                .select_related("person", "summons").order_by("id"))
-        items = [{"restriction_id": f"M{m.id}", "national_id": m.person.national_id, "surname": m.person.surname,
-                  "given_name": m.person.given_name, "patronymic": m.person.patronymic,
-                  "birth_date": m.person.birth_date.isoformat(), "kind": m.kind, "start": m.start.isoformat(),
-                  "basis": m.summons.number} for m in rows.iterator()]
+        rows = (
+            Measure.objects.filter(state="active", kind__in=locked.kinds)
+            .select_related("person", "summons")
+            .order_by("id")
+        )
+        items = [
+            {
+                "restriction_id": f"M{m.id}",
+                "national_id": m.person.national_id,
+                "surname": m.person.surname,
+                "given_name": m.person.given_name,
+                "patronymic": m.person.patronymic,
+                "birth_date": m.person.birth_date.isoformat(),
+                "kind": m.kind,
+                "start": m.start.isoformat(),
+                "basis": m.summons.number,
+            }
+            for m in rows.iterator()
+        ]
         body = {"restrictions": items, "digest": protocol.digest([i["restriction_id"] for i in items])}
         seq = locked.next_seq
-        msg = OutboxMessage.objects.create(peer=locked, seq=seq, message_id=f"{peer.name}:{seq}", type="snapshot",
-                                           body=body, created_at=now)
+        msg = OutboxMessage.objects.create(
+            peer=locked, seq=seq, message_id=f"{peer.name}:{seq}", type="snapshot", body=body, created_at=now
+        )
         Peer.objects.filter(name=peer.name).update(next_seq=seq + 1)
     return msg
 
@@ -176,8 +256,14 @@ def trust(peer_name: str, public_key_pem: str, *, actor: Actor, now: dt.datetime
         peer = Peer.objects.select_for_update().get(name=peer_name)
         peer.public_key = public_key_pem
         peer.save(update_fields=["public_key"])
-        audit(actor, "exchange.trust", at=now, object_type="peer", object_id=peer_name,
-              detail={"key_id": protocol.key_id(protocol.load_public_key_pem(public_key_pem.encode()))})
+        audit(
+            actor,
+            "exchange.trust",
+            at=now,
+            object_type="peer",
+            object_id=peer_name,
+            detail={"key_id": protocol.key_id(protocol.load_public_key_pem(public_key_pem.encode()))},
+        )
     return peer
 
 

@@ -22,17 +22,33 @@ UNCONFIRMED_ALERT = dt.timedelta(minutes=10)
 
 def peer_status(now: dt.datetime) -> list[dict]:
     out = []
-    counts = {r["peer_id"]: r for r in OutboxMessage.objects.values("peer_id").annotate(
-        pending=Count("id", filter=Q(state="pending")), rejected=Count("id", filter=Q(state="rejected")))}
+    counts = {
+        r["peer_id"]: r
+        for r in OutboxMessage.objects.values("peer_id").annotate(
+            pending=Count("id", filter=Q(state="pending")), rejected=Count("id", filter=Q(state="rejected"))
+        )
+    }
     for peer in Peer.objects.order_by("name"):
         c = counts.get(peer.name, {"pending": 0, "rejected": 0})
-        oldest = (OutboxMessage.objects.filter(peer=peer, state="pending").order_by("seq")
-                  .values_list("created_at", flat=True).first())
-        confirmed = list(Measure.objects.filter(kind__in=peer.kinds, confirmed_at__isnull=False)
-                         .order_by("-confirmed_at").values_list("created_at", "confirmed_at")[:1000])
+        oldest = (
+            OutboxMessage.objects.filter(peer=peer, state="pending")
+            .order_by("seq")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        confirmed = list(
+            Measure.objects.filter(kind__in=peer.kinds, confirmed_at__isnull=False)
+            .order_by("-confirmed_at")
+            .values_list("created_at", "confirmed_at")[:1000]
+        )
         lags = [(b - a).total_seconds() for a, b in confirmed]
-        unconfirmed = Measure.objects.filter(kind__in=peer.kinds, state="active", confirmed_at__isnull=True,
-                                             created_at__lt=now - UNCONFIRMED_ALERT).count() if peer.url else 0
+        unconfirmed = (
+            Measure.objects.filter(
+                kind__in=peer.kinds, state="active", confirmed_at__isnull=True, created_at__lt=now - UNCONFIRMED_ALERT
+            ).count()
+            if peer.url
+            else 0
+        )
         last = Reconciliation.objects.filter(peer=peer).order_by("-at").first()
         alerts = []
         if c["rejected"]:
@@ -41,17 +57,24 @@ def peer_status(now: dt.datetime) -> list[dict]:
             alerts.append(f"{unconfirmed} restriction(s) unconfirmed for more than 10 minutes")
         if not peer.url:
             alerts.append("no address configured: messages wait")
-        out.append({
-            "peer": peer.name, "title": peer.title, "url": peer.url, "kinds": peer.kinds,
-            "backlog": c["pending"], "rejected": c["rejected"],
-            "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
-            "last_delivered_seq": peer.last_delivered_seq, "next_seq": peer.next_seq,
-            "lag_p50_s": round(statistics.median(lags), 3) if lags else None,
-            "last_confirmation_at": peer.last_confirmation_at.isoformat() if peer.last_confirmation_at else None,
-            "reconciled_at": last.at.isoformat() if last else None,
-            "unreconciled": (len(last.missing) + len(last.extra)) if last else None,
-            "alerts": alerts,
-        })
+        out.append(
+            {
+                "peer": peer.name,
+                "title": peer.title,
+                "url": peer.url,
+                "kinds": peer.kinds,
+                "backlog": c["pending"],
+                "rejected": c["rejected"],
+                "oldest_pending_age_s": round((now - oldest).total_seconds(), 1) if oldest else None,
+                "last_delivered_seq": peer.last_delivered_seq,
+                "next_seq": peer.next_seq,
+                "lag_p50_s": round(statistics.median(lags), 3) if lags else None,
+                "last_confirmation_at": peer.last_confirmation_at.isoformat() if peer.last_confirmation_at else None,
+                "reconciled_at": last.at.isoformat() if last else None,
+                "unreconciled": (len(last.missing) + len(last.extra)) if last else None,
+                "alerts": alerts,
+            }
+        )
     return out
 
 

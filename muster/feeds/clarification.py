@@ -4,7 +4,6 @@ ask each of them in their portal account, and take their answers as facts of sou
 import datetime as dt
 
 import orjson
-
 from django.db import connection, transaction
 from django.http import Http404
 
@@ -19,8 +18,12 @@ from .models import ClarificationCampaign, ClarificationRequest
 P = Person._meta.db_table
 F = Fact._meta.db_table
 SR = SourceRecord._meta.db_table
-ACTIVE = (RegistrationStatus.NOT_REGISTERED, RegistrationStatus.CALL_UP_AGE, RegistrationStatus.RESERVE,
-          RegistrationStatus.EXEMPT)
+ACTIVE = (
+    RegistrationStatus.NOT_REGISTERED,
+    RegistrationStatus.CALL_UP_AGE,
+    RegistrationStatus.RESERVE,
+    RegistrationStatus.EXEMPT,
+)
 
 
 class CampaignRefused(Exception):
@@ -55,14 +58,21 @@ def _selection(office: str, criteria: dict, now: dt.datetime) -> tuple[str, dict
         params["cutoff"] = ops.adapt_datetimefield_value(cutoff)
         tests.append(("stale_address", "p.population_changed_at < %(cutoff)s"))
     if criteria["conflicts"]:
-        tests.append(("conflict", f"EXISTS (SELECT 1 FROM {SR} sr JOIN {F} f ON f.id = sr.fact_id "
-                                  "WHERE sr.person_id = p.id AND sr.source = 'interior' "
-                                  "AND f.payload->>'address' <> p.address)"))
+        tests.append(
+            (
+                "conflict",
+                f"EXISTS (SELECT 1 FROM {SR} sr JOIN {F} f ON f.id = sr.fact_id "
+                "WHERE sr.person_id = p.id AND sr.source = 'interior' "
+                "AND f.payload->>'address' <> p.address)",
+            )
+        )
     cols = ", ".join(f"CASE WHEN {t} THEN 1 ELSE 0 END AS {name}" for name, t in tests)
     where = " OR ".join(f"({t})" for _, t in tests)
-    sql = (f"SELECT p.id, {cols} FROM {P} p WHERE p.office_id = %(office)s "
-           "AND p.registration_status IN (%(a0)s, %(a1)s, %(a2)s, %(a3)s) "
-           f"AND ({where})")
+    sql = (
+        f"SELECT p.id, {cols} FROM {P} p WHERE p.office_id = %(office)s "
+        "AND p.registration_status IN (%(a0)s, %(a1)s, %(a2)s, %(a3)s) "
+        f"AND ({where})"
+    )
     return sql, params
 
 
@@ -76,17 +86,25 @@ def preview(user, raw_criteria: dict, *, now: dt.datetime) -> dict:
     criteria = _criteria(raw_criteria)
     sql, params = _selection(_office(user), criteria, now)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*), {', '.join(f'sum(x.{n})' for n in _names(criteria))} "
-                    f"FROM ({sql}) x", params)
+        cur.execute(f"SELECT count(*), {', '.join(f'sum(x.{n})' for n in _names(criteria))} FROM ({sql}) x", params)
         row = cur.fetchone()
-    return {"criteria": criteria, "count": row[0], "by_reason": dict(zip(_names(criteria), (int(v or 0) for v in row[1:]),
-                                                                             strict=True))}
+    return {
+        "criteria": criteria,
+        "count": row[0],
+        "by_reason": dict(zip(_names(criteria), (int(v or 0) for v in row[1:]), strict=True)),
+    }
 
 
 def _names(criteria: dict) -> list[str]:
-    return [n for n, on in (("missing_phone", criteria["missing_phone"]),
-                            ("stale_address", criteria["address_older_than_months"]),
-                            ("conflict", criteria["conflicts"])) if on]
+    return [
+        n
+        for n, on in (
+            ("missing_phone", criteria["missing_phone"]),
+            ("stale_address", criteria["address_older_than_months"]),
+            ("conflict", criteria["conflicts"]),
+        )
+        if on
+    ]
 
 
 def launch(user, raw_criteria: dict, *, now: dt.datetime) -> ClarificationCampaign:
@@ -97,7 +115,8 @@ def launch(user, raw_criteria: dict, *, now: dt.datetime) -> ClarificationCampai
     names = _names(criteria)
     with transaction.atomic():
         campaign = ClarificationCampaign.objects.create(
-            office_id=office, criteria=criteria, created_by=user.username, launched_at=now, selected=0)
+            office_id=office, criteria=criteria, created_by=user.username, launched_at=now, selected=0
+        )
         reasons = " || ".join(f"CASE WHEN x.{n} = 1 THEN '{n},' ELSE '' END" for n in names)
         with connection.cursor() as cur:
             cur.execute(
@@ -108,8 +127,14 @@ def launch(user, raw_criteria: dict, *, now: dt.datetime) -> ClarificationCampai
             )
             campaign.selected = cur.rowcount
         campaign.save(update_fields=["selected"])
-        audit(Actor.of(user), "clarification.launch", at=now, object_type="campaign", object_id=campaign.id,
-              detail={"criteria": criteria, "selected": campaign.selected})
+        audit(
+            Actor.of(user),
+            "clarification.launch",
+            at=now,
+            object_type="campaign",
+            object_id=campaign.id,
+            detail={"criteria": criteria, "selected": campaign.selected},
+        )
     return campaign
 
 
@@ -117,8 +142,15 @@ def pending_for(person: Person):
     return ClarificationRequest.objects.filter(person=person, state=ClarificationRequest.State.SENT)
 
 
-def respond(user, request_id: int, *, now: dt.datetime, phone: str | None = None, email: str | None = None,
-            address: str | None = None) -> ClarificationRequest:
+def respond(
+    user,
+    request_id: int,
+    *,
+    now: dt.datetime,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+) -> ClarificationRequest:
     """The citizen confirms their data (no corrections) or corrects it; corrections become
     facts of source `citizen`. Phone and email take effect when newer than the register's."""
     from . import validation as v
@@ -126,26 +158,36 @@ def respond(user, request_id: int, *, now: dt.datetime, phone: str | None = None
     if user.role != Role.CITIZEN:
         raise Http404
     corrections = {}
-    for name, value, check in (("phone", phone, v.phone), ("email", email, v.email),
-                               ("address", address, v.text(300))):
+    for name, value, check in (("phone", phone, v.phone), ("email", email, v.email), ("address", address, v.text(300))):
         if value:
             try:
                 corrections[name] = check(value.strip())
             except v.Invalid as exc:
                 raise CampaignRefused(f"{name}.{exc.suffix}", f"the {name} is not valid") from None
     with transaction.atomic():
-        req = (ClarificationRequest.objects.select_for_update().select_related("person")
-               .filter(id=request_id, person__national_id=user.national_id).first())
+        req = (
+            ClarificationRequest.objects.select_for_update()
+            .select_related("person")
+            .filter(id=request_id, person__national_id=user.national_id)
+            .first()
+        )
         if req is None:
             raise Http404
         if req.state != ClarificationRequest.State.SENT:
             raise CampaignRefused("clarification.answered", "this request was answered already")
         person = req.person
         if corrections:
-            fact = Fact.objects.create(person=person, source="citizen", record_id=f"clarification-{req.id}",
-                                       batch=None, line_no=None, received_at=now, changed_at=now,
-                                       payload=corrections, payload_hash=payload_digest(
-                                           orjson.dumps(corrections, option=orjson.OPT_SORT_KEYS)))
+            fact = Fact.objects.create(
+                person=person,
+                source="citizen",
+                record_id=f"clarification-{req.id}",
+                batch=None,
+                line_no=None,
+                received_at=now,
+                changed_at=now,
+                payload=corrections,
+                payload_hash=payload_digest(orjson.dumps(corrections, option=orjson.OPT_SORT_KEYS)),
+            )
             req.fact_id = fact.id
             contact = {k: corrections[k] for k in ("phone", "email") if k in corrections}
             if contact and (person.contact_changed_at is None or now > person.contact_changed_at):
@@ -158,6 +200,13 @@ def respond(user, request_id: int, *, now: dt.datetime, phone: str | None = None
             req.state = ClarificationRequest.State.CONFIRMED
         req.responded_at = now
         req.save(update_fields=["state", "responded_at", "fact_id"])
-        audit(Actor.of(user), f"clarification.{req.state}", at=now, object_type="clarification",
-              object_id=req.id, person_id=person.id, detail={"corrected": sorted(corrections)})
+        audit(
+            Actor.of(user),
+            f"clarification.{req.state}",
+            at=now,
+            object_type="clarification",
+            object_id=req.id,
+            person_id=person.id,
+            detail={"corrected": sorted(corrections)},
+        )
     return req

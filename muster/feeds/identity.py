@@ -15,7 +15,6 @@ from pathlib import Path
 
 import orjson
 from django.conf import settings
-from django.db import connection
 
 from muster.registry.models import Person
 
@@ -53,11 +52,19 @@ def _sample_persons(limit: int) -> list[dict]:
     step = max(1, total // limit)
     qs = Person.objects.all() if step == 1 else Person.objects.extra(where=[f"{P}.id %% {step} = 0"])  # noqa: S610
     return [
-        {"person_id": p["id"], "national_id": p["national_id"], "surname": p["surname"],
-         "given_name": p["given_name"], "patronymic": p["patronymic"], "birth_date": p["birth_date"],
-         "region": p["region"], "district": p["district"]}
-        for p in qs.values("id", "national_id", "surname", "given_name", "patronymic", "birth_date",
-                           "region", "district")[:limit].iterator()
+        {
+            "person_id": p["id"],
+            "national_id": p["national_id"],
+            "surname": p["surname"],
+            "given_name": p["given_name"],
+            "patronymic": p["patronymic"],
+            "birth_date": p["birth_date"],
+            "region": p["region"],
+            "district": p["district"],
+        }
+        for p in qs.values(
+            "id", "national_id", "surname", "given_name", "patronymic", "birth_date", "region", "district"
+        )[:limit].iterator()
     ]
 
 
@@ -73,8 +80,7 @@ def train(records: list[dict], now: dt.datetime, persons_limit: int = TRAINING_P
     if len(records) < 5_000:
         extra = rng.sample(persons, min(len(persons), 5_000 - len(records)))
         records = records + [{**p, "key": f"p{p['person_id']}"} for p in extra]
-    model = LinkageModel.train(persons, records, registry_size=Person.objects.count(),
-                               trained_at=now)
+    model = LinkageModel.train(persons, records, registry_size=Person.objects.count(), trained_at=now)
     folder = Path(settings.MUSTER_HOME) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"linkage-{model.version}.json"
@@ -82,8 +88,13 @@ def train(records: list[dict], now: dt.datetime, persons_limit: int = TRAINING_P
     LinkageModelVersion.objects.filter(active=True).exclude(version=model.version).update(active=False)
     LinkageModelVersion.objects.update_or_create(
         version=model.version,
-        defaults={"path": str(path), "trained_at": now, "persons": len(persons), "records": len(records),
-                  "active": True},
+        defaults={
+            "path": str(path),
+            "trained_at": now,
+            "persons": len(persons),
+            "records": len(records),
+            "active": True,
+        },
     )
     _load.cache_clear()
     return model
@@ -105,8 +116,16 @@ def _candidates(cur, stage: str, pending: str) -> list[dict]:
     sql = " UNION ".join(f"SELECT {cols} FROM {P} p JOIN {stage} s ON {j} WHERE {pending}" for j in joins)
     cur.execute(sql)
     return [
-        {"person_id": r[0], "national_id": r[1], "surname": r[2], "given_name": r[3], "patronymic": r[4],
-         "birth_date": r[5], "region": r[6], "district": r[7]}
+        {
+            "person_id": r[0],
+            "national_id": r[1],
+            "surname": r[2],
+            "given_name": r[3],
+            "patronymic": r[4],
+            "birth_date": r[5],
+            "region": r[6],
+            "district": r[7],
+        }
         for r in cur.fetchall()
     ]
 
@@ -120,8 +139,16 @@ def link_pending(ctx) -> None:
         f"FROM {ctx.stage} s WHERE {pending}"
     )
     records = [
-        {"key": r[0], "national_id": r[1], "surname": r[2], "given_name": r[3], "patronymic": r[4],
-         "birth_date": r[5], "region": r[6], "district": r[7]}
+        {
+            "key": r[0],
+            "national_id": r[1],
+            "surname": r[2],
+            "given_name": r[3],
+            "patronymic": r[4],
+            "birth_date": r[5],
+            "region": r[6],
+            "district": r[7],
+        }
         for r in cur.fetchall()
     ]
     if not records:
@@ -137,10 +164,16 @@ def link_pending(ctx) -> None:
         if outcome == "link":
             updates.append((best.person_id, None, None, None, rec["key"]))
         elif outcome == "review":
-            payload = [{"person_id": c.person_id, "national_id": by_id[c.person_id]["national_id"],
-                        "probability": round(c.probability, 6), "weight": round(c.weight, 3),
-                        "field_weights": {k: round(v, 3) for k, v in c.field_weights.items()}}
-                       for c in cands]
+            payload = [
+                {
+                    "person_id": c.person_id,
+                    "national_id": by_id[c.person_id]["national_id"],
+                    "probability": round(c.probability, 6),
+                    "weight": round(c.weight, 3),
+                    "field_weights": {k: round(v, 3) for k, v in c.field_weights.items()},
+                }
+                for c in cands
+            ]
             updates.append((None, "review", None, orjson.dumps(payload).decode(), rec["key"]))
         else:
             updates.append((None, "quarantined", "identity.no_match", None, rec["key"]))

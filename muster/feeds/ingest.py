@@ -143,17 +143,29 @@ def payload_digest(payload_json: bytes) -> str:
     return hashlib.blake2b(payload_json, digest_size=16).hexdigest()
 
 
-SQLITE_TYPES = {"integer": "INTEGER", "bigint": "INTEGER", "text": "TEXT", "date": "TEXT", "timestamptz": "TEXT",
-                "jsonb": "TEXT"}
+SQLITE_TYPES = {
+    "integer": "INTEGER",
+    "bigint": "INTEGER",
+    "text": "TEXT",
+    "date": "TEXT",
+    "timestamptz": "TEXT",
+    "jsonb": "TEXT",
+}
 
 
 class Stage:
     """A per-chunk staging table: created, filled and dropped inside the chunk's transaction."""
 
     BASE = (
-        ("line_no", "integer"), ("record_id", "text"), ("changed_at", "timestamptz"),
-        ("payload", "jsonb"), ("payload_hash", "text"), ("person_id", "bigint"),
-        ("fact_id", "bigint"), ("outcome", "text"), ("reason", "text"),
+        ("line_no", "integer"),
+        ("record_id", "text"),
+        ("changed_at", "timestamptz"),
+        ("payload", "jsonb"),
+        ("payload_hash", "text"),
+        ("person_id", "bigint"),
+        ("fact_id", "bigint"),
+        ("outcome", "text"),
+        ("reason", "text"),
     )
 
     def __init__(self, cursor, source: Source):
@@ -218,8 +230,15 @@ class Result:
 
 
 class Importer:
-    def __init__(self, source_name: str, path: Path, actor: Actor, now: dt.datetime,
-                 chunk_lines: int = CHUNK_LINES, progress: bool = False):
+    def __init__(
+        self,
+        source_name: str,
+        path: Path,
+        actor: Actor,
+        now: dt.datetime,
+        chunk_lines: int = CHUNK_LINES,
+        progress: bool = False,
+    ):
         if source_name not in SOURCES:
             raise IngestError(f"unknown source {source_name!r}; known: {', '.join(sorted(SOURCES))}")
         if not path.is_file():
@@ -242,12 +261,23 @@ class Importer:
             batch = Batch.objects.select_for_update().filter(id=digest).first()
             if batch is None:
                 batch = Batch.objects.create(
-                    id=digest, source=self.source.name, filename=self.path.name[:300], size=size,
-                    format=self.fmt, state=Batch.State.RUNNING, started_at=self.now,
+                    id=digest,
+                    source=self.source.name,
+                    filename=self.path.name[:300],
+                    size=size,
+                    format=self.fmt,
+                    state=Batch.State.RUNNING,
+                    started_at=self.now,
                     imported_by=self.actor.name,
                 )
-                audit(self.actor, "feed.batch_started", at=self.now, object_type="batch",
-                      object_id=digest, detail={"source": self.source.name, "file": batch.filename, "bytes": size})
+                audit(
+                    self.actor,
+                    "feed.batch_started",
+                    at=self.now,
+                    object_type="batch",
+                    object_id=digest,
+                    detail={"source": self.source.name, "file": batch.filename, "bytes": size},
+                )
             elif batch.source != self.source.name:
                 raise IngestError(f"this file was already received as source {batch.source!r} (batch {digest[:12]})")
         return batch
@@ -347,9 +377,16 @@ class Importer:
                     stage = Stage(cur, self.source)
                     stage.create()
                     stage.fill([self._stage_row(p) for p in good])
-                    ctx = ChunkContext(cur, stage.name, batch.id, self.now, self.as_of, connection.vendor,
-                                       self.adapt_dt, {"now": self.adapt_dt(self.now), "batch": batch.id,
-                                                       "first_line": first, "last_line": last})
+                    ctx = ChunkContext(
+                        cur,
+                        stage.name,
+                        batch.id,
+                        self.now,
+                        self.as_of,
+                        connection.vendor,
+                        self.adapt_dt,
+                        {"now": self.adapt_dt(self.now), "batch": batch.id, "first_line": first, "last_line": last},
+                    )
                     self.source.merge(ctx)
                     cur.execute(f"SELECT outcome, count(*) FROM {stage.name} GROUP BY outcome")
                     counts.update(dict(cur.fetchall()))
@@ -366,8 +403,12 @@ class Importer:
                         # New facts: the rights of these persons are decided again, in this transaction.
                         from muster.rules.services import evaluate
 
-                        evaluate(now=self.now, as_of=self.as_of, actor=self.actor,
-                                 scope=f"SELECT person_id FROM {stage.name} WHERE outcome = 'applied'")
+                        evaluate(
+                            now=self.now,
+                            as_of=self.as_of,
+                            actor=self.actor,
+                            scope=f"SELECT person_id FROM {stage.name} WHERE outcome = 'applied'",
+                        )
                     cur.execute(
                         f"INSERT INTO {UnchangedLine._meta.db_table} (batch_id, line_no, record_id, person_id) "
                         f"SELECT %s, line_no, record_id, person_id FROM {stage.name} WHERE outcome = 'unchanged'",
@@ -377,10 +418,17 @@ class Importer:
                         raise RuntimeError(f"source {self.source.name} left {counts[None]} lines without outcome")
                     stage.drop()
             QuarantinedLine.objects.bulk_create(
-                [QuarantinedLine(batch_id=batch.id, line_no=p.line_no, record_id=p.record_id,
-                                 raw=p.raw.decode("utf-8", "backslashreplace"), reasons=p.reasons,
-                                 after_validation=p.payload is not None)
-                 for p in sorted(bad.values(), key=lambda p: p.line_no)],
+                [
+                    QuarantinedLine(
+                        batch_id=batch.id,
+                        line_no=p.line_no,
+                        record_id=p.record_id,
+                        raw=p.raw.decode("utf-8", "backslashreplace"),
+                        reasons=p.reasons,
+                        after_validation=p.payload is not None,
+                    )
+                    for p in sorted(bad.values(), key=lambda p: p.line_no)
+                ],
                 batch_size=5000,
             )
             for p in bad.values():
@@ -392,9 +440,14 @@ class Importer:
                 setattr(batch, o, getattr(batch, o) + counts.get(o, 0))
             batch.reasons = dict(Counter(batch.reasons) + reasons)
             batch.save(update_fields=["cursor", "received", *OUTCOMES, "reasons"])
-            audit(self.actor, "feed.chunk", at=self.now, object_type="batch", object_id=batch.id,
-                  detail={"lines": [first, last], "received": len(chunk),
-                          **{o: counts.get(o, 0) for o in OUTCOMES}})
+            audit(
+                self.actor,
+                "feed.chunk",
+                at=self.now,
+                object_type="batch",
+                object_id=batch.id,
+                detail={"lines": [first, last], "received": len(chunk), **{o: counts.get(o, 0) for o in OUTCOMES}},
+            )
         return batch
 
     def _hold_for_review(self, cur, stage: str, batch: Batch, ctx: ChunkContext) -> None:
@@ -412,11 +465,17 @@ class Importer:
         offices = dict(Person.objects.filter(id__in=best).values_list("id", "office_id"))
         items = [
             ReviewItem(
-                batch_id=batch.id, line_no=line_no, source=self.source.name, record_id=rid,
+                batch_id=batch.id,
+                line_no=line_no,
+                source=self.source.name,
+                record_id=rid,
                 changed_at=_as_datetime(changed_at),
                 payload=orjson.loads(payload) if isinstance(payload, str) else payload,
-                payload_hash=payload_hash, candidates=cands, office_id=offices.get(cands[0]["person_id"]),
-                model_version=ctx.params.get("model_version", ""), created_at=self.now,
+                payload_hash=payload_hash,
+                candidates=cands,
+                office_id=offices.get(cands[0]["person_id"]),
+                model_version=ctx.params.get("model_version", ""),
+                created_at=self.now,
             )
             for (line_no, rid, changed_at, payload, payload_hash, _), cands in parsed
         ]
@@ -425,8 +484,12 @@ class Importer:
     def _stage_row(self, p: Parsed) -> tuple:
         payload_json = orjson.dumps(p.payload, option=orjson.OPT_SORT_KEYS)
         return (
-            p.line_no, p.record_id, self.adapt_dt(p.changed_at), payload_json.decode(),
-            payload_digest(payload_json), *self.source.stage_values(p.payload, self.adapt_d),
+            p.line_no,
+            p.record_id,
+            self.adapt_dt(p.changed_at),
+            payload_json.decode(),
+            payload_digest(payload_json),
+            *self.source.stage_values(p.payload, self.adapt_d),
         )
 
     def complete(self, batch: Batch) -> Result:
@@ -436,15 +499,38 @@ class Importer:
                 batch.state = Batch.State.COMPLETE
                 batch.completed_at = self.now
                 batch.save(update_fields=["state", "completed_at"])
-                audit(self.actor, "feed.batch_completed", at=self.now, object_type="batch", object_id=batch.id,
-                      detail={"received": batch.received, **{o: getattr(batch, o) for o in OUTCOMES}})
-        return Result(batch.id, batch.source, batch.received, batch.applied, batch.unchanged,
-                      batch.review, batch.quarantined, Counter(batch.reasons))
+                audit(
+                    self.actor,
+                    "feed.batch_completed",
+                    at=self.now,
+                    object_type="batch",
+                    object_id=batch.id,
+                    detail={"received": batch.received, **{o: getattr(batch, o) for o in OUTCOMES}},
+                )
+        return Result(
+            batch.id,
+            batch.source,
+            batch.received,
+            batch.applied,
+            batch.unchanged,
+            batch.review,
+            batch.quarantined,
+            Counter(batch.reasons),
+        )
 
     def duplicate_result(self, batch: Batch) -> Result:
         """The same file again: nothing changes; what was applied is now unchanged."""
-        return Result(batch.id, batch.source, batch.received, 0, batch.applied + batch.unchanged,
-                      batch.review, batch.quarantined, Counter(batch.reasons), duplicate=True)
+        return Result(
+            batch.id,
+            batch.source,
+            batch.received,
+            0,
+            batch.applied + batch.unchanged,
+            batch.review,
+            batch.quarantined,
+            Counter(batch.reasons),
+            duplicate=True,
+        )
 
 
 def _as_datetime(value) -> dt.datetime:
@@ -480,8 +566,7 @@ def receipt_rows(batch_id: str, duplicate: bool = False) -> Iterator[dict]:
                     outcome = "unchanged"
                 if isinstance(reasons, str):
                     reasons = orjson.loads(reasons)
-                yield {"line": line, "record_id": rid, "outcome": outcome, "person": nid,
-                       "reasons": reasons or []}
+                yield {"line": line, "record_id": rid, "outcome": outcome, "person": nid, "reasons": reasons or []}
 
 
 def write_receipt(result: Result, out: Path) -> int:

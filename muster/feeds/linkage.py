@@ -245,9 +245,7 @@ def _table(rows: Sequence[dict], ids: Iterable[int]) -> pa.Table:
     regions = [_text(r.get("region")) for r in rows]
     districts = [_text(r.get("district")) for r in rows]
     cols["region"] = regions
-    cols["area"] = [
-        f"{r}-{d}" if r and d else None for r, d in zip(regions, districts, strict=True)
-    ]
+    cols["area"] = [f"{r}-{d}" if r and d else None for r, d in zip(regions, districts, strict=True)]
     return pa.table(cols, schema=_SCHEMA)
 
 
@@ -341,9 +339,7 @@ def _settings() -> dict:
                     _levels_null("birth_date_l IS NULL OR birth_date_r IS NULL"),
                     {"sql_condition": "birth_date_l = birth_date_r", "label_for_charts": "exact"},
                     {
-                        "sql_condition": (
-                            "birth_date_l = birth_date_t_r OR birth_date_t_l = birth_date_r"
-                        ),
+                        "sql_condition": ("birth_date_l = birth_date_t_r OR birth_date_t_l = birth_date_r"),
                         "label_for_charts": "day and month transposed",
                     },
                     {
@@ -589,9 +585,7 @@ class LinkageModel:
         """Register ``table`` with Splink as one side of a link ("records"/"persons")."""
         self._ensure_linker()
         self._seq += 1
-        return self._db_api.register(
-            table, table_name=f"__muster_{role}_{self._seq}", dataset_display_name=role
-        )
+        return self._db_api.register(table, table_name=f"__muster_{role}_{self._seq}", dataset_display_name=role)
 
     def _view(self, table: pa.Table) -> str:
         """Register ``table`` in the model's DuckDB connection only (no Splink)."""
@@ -648,9 +642,7 @@ class LinkageModel:
             subset = con.sql(sql).to_arrow_table()
             if subset.num_rows:
                 sdf_persons = self._register(subset, "persons")
-                predictions = linker.inference.predict_between(
-                    sdf_records, sdf_persons, warning_mode="never"
-                )
+                predictions = linker.inference.predict_between(sdf_records, sdf_persons, warning_mode="never")
                 rows = self._top(predictions.physical_name, top)
             else:
                 rows = []
@@ -676,11 +668,7 @@ class LinkageModel:
         parts = []
         for c in self.settings["comparisons"]:
             name = c["output_column_name"]
-            terms = [
-                f"coalesce({col}, 0.0)"
-                for col in (f"mw_{name}", f"mw_tf_adj_{name}")
-                if col in columns
-            ]
+            terms = [f"coalesce({col}, 0.0)" for col in (f"mw_{name}", f"mw_tf_adj_{name}") if col in columns]
             parts.append(" + ".join(terms) or "0.0")
         # Which side is the batch is decided by source_dataset, not by position.
         sql = f"""

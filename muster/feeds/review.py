@@ -46,28 +46,50 @@ def decide(user, item_id: int, *, person_id: int | None, now: dt.datetime) -> Re
             if person_id not in {c["person_id"] for c in item.candidates}:
                 raise ReviewRefused("review.not_a_candidate", "choose one of the candidate persons shown")
             person = Person.objects.get(id=person_id)
-            existing = SourceRecord.objects.select_for_update().filter(
-                source=item.source, record_id=item.record_id).first()
+            existing = (
+                SourceRecord.objects.select_for_update().filter(source=item.source, record_id=item.record_id).first()
+            )
             if existing and existing.person_id != person_id:
-                raise ReviewRefused("review.record_linked",
-                                    f"record {item.record_id} is already linked to another person")
+                raise ReviewRefused(
+                    "review.record_linked", f"record {item.record_id} is already linked to another person"
+                )
             fact = Fact.objects.create(
-                person=person, source=item.source, record_id=item.record_id, batch_id=item.batch_id,
-                line_no=item.line_no, received_at=now, changed_at=item.changed_at, payload=item.payload,
-                payload_hash=item.payload_hash)
+                person=person,
+                source=item.source,
+                record_id=item.record_id,
+                batch_id=item.batch_id,
+                line_no=item.line_no,
+                received_at=now,
+                changed_at=item.changed_at,
+                payload=item.payload,
+                payload_hash=item.payload_hash,
+            )
             if existing is None:
-                SourceRecord.objects.create(source=item.source, record_id=item.record_id, person=person,
-                                            fact_id=fact.id, changed_at=item.changed_at,
-                                            payload_hash=item.payload_hash)
+                SourceRecord.objects.create(
+                    source=item.source,
+                    record_id=item.record_id,
+                    person=person,
+                    fact_id=fact.id,
+                    changed_at=item.changed_at,
+                    payload_hash=item.payload_hash,
+                )
             elif item.changed_at > existing.changed_at:
                 existing.fact_id, existing.changed_at, existing.payload_hash = (
-                    fact.id, item.changed_at, item.payload_hash)
+                    fact.id,
+                    item.changed_at,
+                    item.payload_hash,
+                )
                 existing.save(update_fields=["fact_id", "changed_at", "payload_hash"])
             item.state, item.person = ReviewItem.State.ACCEPTED, person
         item.decided_by, item.decided_at = user.username, now
         item.save(update_fields=["state", "person", "decided_by", "decided_at"])
-        audit(actor, f"review.{item.state}", at=now, object_type="review", object_id=item.id,
-              person_id=person_id, detail={"batch": item.batch_id, "line": item.line_no,
-                                           "source": item.source, "record_id": item.record_id})
+        audit(
+            actor,
+            f"review.{item.state}",
+            at=now,
+            object_type="review",
+            object_id=item.id,
+            person_id=person_id,
+            detail={"batch": item.batch_id, "line": item.line_no, "source": item.source, "record_id": item.record_id},
+        )
     return item
-

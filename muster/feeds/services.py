@@ -10,9 +10,17 @@ from .ingest import CHUNK_LINES, Importer, IngestError, write_receipt
 __all__ = ["IngestError", "ingest"]
 
 
-def ingest(source: str, path: Path, *, actor: Actor, now: dt.datetime, receipt: Path | None = None,
-           progress: bool = False, chunk_lines: int = CHUNK_LINES,
-           stop_after_chunks: int | None = None) -> dict:
+def ingest(
+    source: str,
+    path: Path,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    receipt: Path | None = None,
+    progress: bool = False,
+    chunk_lines: int = CHUNK_LINES,
+    stop_after_chunks: int | None = None,
+) -> dict:
     """Import one feed file; returns the counts of SPEC section 3 and writes the receipt if asked.
 
     Re-running a killed import resumes after its last committed chunk; re-importing a

@@ -57,9 +57,7 @@ def campaign_list(request):
         }
         for c in campaigns
     ]
-    return render(
-        request, "office/campaigns.html", {"rows": rows, "may_prepare": _may_prepare(request.user)}
-    )
+    return render(request, "office/campaigns.html", {"rows": rows, "may_prepare": _may_prepare(request.user)})
 
 
 def _age(text: str, field: str, errors: dict) -> int | None:
@@ -92,22 +90,15 @@ def campaign_prepare(request):
     }
     errors: dict[str, str] = {}
     if request.method == "POST":
-        form = {
-            k: request.POST.get(k, "").strip()
-            for k in ("purpose", "age_min", "age_max", "date", "time", "place")
-        }
-        form["statuses"] = [
-            s for s in request.POST.getlist("statuses") if s in RegistrationStatus.values
-        ]
+        form = {k: request.POST.get(k, "").strip() for k in ("purpose", "age_min", "age_max", "date", "time", "place")}
+        form["statuses"] = [s for s in request.POST.getlist("statuses") if s in RegistrationStatus.values]
         if form["purpose"] not in shown.SUMMONS_PURPOSES:
             errors["purpose"] = _("Select the purpose of the summonses")
         age_min = _age(form["age_min"], "age_min", errors)
         age_max = _age(form["age_max"], "age_max", errors)
         if age_min is not None and age_max is not None and age_min > age_max:
             errors["age_max"] = _("The highest age must not be lower than the lowest age")
-        appear_at, time_errors = appointment(
-            form["date"], form["time"], "appear_date", "appear_time"
-        )
+        appear_at, time_errors = appointment(form["date"], form["time"], "appear_date", "appear_time")
         errors |= time_errors
         if not form["place"]:
             errors["place"] = _("Enter where the persons must appear")
@@ -128,10 +119,7 @@ def campaign_prepare(request):
             else:
                 messages.success(
                     request,
-                    _(
-                        "Campaign prepared. An office head who did not prepare it "
-                        "approves it before it is issued."
-                    ),
+                    _("Campaign prepared. An office head who did not prepare it approves it before it is issued."),
                 )
                 return redirect("office:campaign", campaign_id=c.id)
     return render(
@@ -149,10 +137,7 @@ def campaign_prepare(request):
 
 def _detail(request, c: Campaign, error: str = "", field: str = ""):
     preview = c.preview or {}
-    excluded = [
-        {"reason": shown.exclusion_label(r), "count": n}
-        for r, n in (preview.get("excluded") or {}).items()
-    ]
+    excluded = [{"reason": shown.exclusion_label(r), "count": n} for r, n in (preview.get("excluded") or {}).items()]
     crit = c.criteria or {}
     user = request.user
     statuses = dict(RegistrationStatus.choices)
@@ -284,8 +269,6 @@ def clarification_launch(request):
             "preview": preview,
             "errors": list(errors.items()),
             "field_errors": errors,
-            "by_reason": [
-                (reasons.get(k, k), n) for k, n in (preview or {}).get("by_reason", {}).items()
-            ],
+            "by_reason": [(reasons.get(k, k), n) for k, n in (preview or {}).get("by_reason", {}).items()],
         },
     )

@@ -26,8 +26,7 @@ def _staff(request):
 @login_required
 def queue(request):
     _staff(request)
-    items = (visible_reviews(request.user).filter(state=ReviewItem.State.OPEN)
-             .order_by("created_at", "id")[:200])
+    items = visible_reviews(request.user).filter(state=ReviewItem.State.OPEN).order_by("created_at", "id")[:200]
     return render(request, "office/reviews.html", {"items": items})
 
 
@@ -53,13 +52,25 @@ def item(request, item_id: int):
     ids = [c["person_id"] for c in obj.candidates]
     persons = {p.id: p for p in Person.objects.filter(id__in=ids)}
     # Showing candidates is a read of their data: audited like any staff read.
-    audit(Actor.of(request.user), "review.read", at=timezone.now(), object_type="review", object_id=obj.id,
-          detail={"candidates": [persons[i].national_id for i in ids if i in persons]})
+    audit(
+        Actor.of(request.user),
+        "review.read",
+        at=timezone.now(),
+        object_type="review",
+        object_id=obj.id,
+        detail={"candidates": [persons[i].national_id for i in ids if i in persons]},
+    )
     candidates = [
-        {"c": c, "p": persons.get(c["person_id"]),
-         "fields": [(f, (obj.payload.get(f)), getattr(persons.get(c["person_id"]), f, None),
-                     c["field_weights"].get(f)) for f in IDENTITY]}
+        {
+            "c": c,
+            "p": persons.get(c["person_id"]),
+            "fields": [
+                (f, (obj.payload.get(f)), getattr(persons.get(c["person_id"]), f, None), c["field_weights"].get(f))
+                for f in IDENTITY
+            ],
+        }
         for c in obj.candidates
     ]
-    return render(request, "office/review.html", {"item": obj, "candidates": candidates, "error": error,
-                                                  "identity": IDENTITY})
+    return render(
+        request, "office/review.html", {"item": obj, "candidates": candidates, "error": error, "identity": IDENTITY}
+    )

@@ -50,18 +50,14 @@ def parse_time(text: str) -> dt.time | None:
         return None
 
 
-def appointment(
-    date_text: str, time_text: str, date_id: str, time_id: str
-) -> tuple[dt.datetime | None, dict]:
+def appointment(date_text: str, time_text: str, date_id: str, time_id: str) -> tuple[dt.datetime | None, dict]:
     """The appearance moment from a date field and a time field, or the errors by field id."""
     errors = {}
     day = parse_date(date_text) if date_text else None
     if not date_text:
         errors[date_id] = _("Enter the date of the appearance")
     elif day is None:
-        errors[date_id] = _(
-            "The date of the appearance must be a real date, for example 2026-12-24"
-        )
+        errors[date_id] = _("The date of the appearance must be a real date, for example 2026-12-24")
     at = parse_time(time_text) if time_text else None
     if not time_text:
         errors[time_id] = _("Enter the time of the appearance")
@@ -86,12 +82,7 @@ def _card_url(national_id: str, purpose: str) -> str:
 
 def _person(request, national_id: str):
     """The person if the user's scope includes them; the action's own audit entry records it."""
-    person = (
-        visible_persons(request.user)
-        .select_related("office")
-        .filter(national_id=national_id)
-        .first()
-    )
+    person = visible_persons(request.user).select_related("office").filter(national_id=national_id).first()
     if person is None:
         raise Http404
     return person
@@ -99,9 +90,7 @@ def _person(request, national_id: str):
 
 def _refused(request, person, purpose, **kw):
     # Showing the card again is a read of the person: audited like any other.
-    person = registry.read_person(
-        request.user, person.national_id, now=timezone.now(), purpose=purpose
-    )
+    person = registry.read_person(request.user, person.national_id, now=timezone.now(), purpose=purpose)
     return render_card(request, person, purpose, **kw)
 
 
@@ -136,9 +125,7 @@ def issue(request, national_id: str):
                 % {"number": s.number, "purpose": shown.label(shown.SUMMONS_PURPOSES, s.purpose)},
             )
             return redirect(_card_url(national_id, purpose))
-    return _refused(
-        request, person, purpose, errors=list(errors.items()), issue=form, issue_errors=errors
-    )
+    return _refused(request, person, purpose, errors=list(errors.items()), issue=form, issue_errors=errors)
 
 
 @login_required
@@ -172,9 +159,7 @@ def act(request, number: str, action: str):
                 error = _("Select the valid reason")
             else:
                 services.excuse(actor, number, reason, now=now)
-                done = _(
-                    "Valid reason recorded for summons %(number)s. Its restrictions are lifted."
-                )
+                done = _("Valid reason recorded for summons %(number)s. Its restrictions are lifted.")
         else:
             reason = request.POST.get("reason", "").strip()
             if not reason:

@@ -18,9 +18,7 @@ urlpatterns = [
         campaign_views.campaign_approve,
         name="campaign_approve",
     ),
-    path(
-        "campaigns/<int:campaign_id>/issue/", campaign_views.campaign_issue, name="campaign_issue"
-    ),
+    path("campaigns/<int:campaign_id>/issue/", campaign_views.campaign_issue, name="campaign_issue"),
     path("campaigns/clarification/", campaign_views.clarification_launch, name="clarification"),
     path("reviews/", review_views.queue, name="reviews"),
     path("reviews/<int:item_id>/", review_views.item, name="review"),

@@ -75,12 +75,27 @@ def search(request):
         if "purpose" in request.GET and q["purpose"] not in PURPOSES:
             errors["purpose"] = _("Select why you are looking for this person")
         if not errors:
-            results = services.search(request.user, now=now, national_id=nid, surname=q["surname"],
-                                      given_name=q["given_name"], birth_date=birth)
-    return render(request, "office/search.html", {
-        "q": q, "errors": list(errors.items()), "field_errors": errors, "results": results,
-        "searched": searched, "purposes": STAFF_PURPOSES, "data_lang": DATA_LANGUAGE,
-    })
+            results = services.search(
+                request.user,
+                now=now,
+                national_id=nid,
+                surname=q["surname"],
+                given_name=q["given_name"],
+                birth_date=birth,
+            )
+    return render(
+        request,
+        "office/search.html",
+        {
+            "q": q,
+            "errors": list(errors.items()),
+            "field_errors": errors,
+            "results": results,
+            "searched": searched,
+            "purposes": STAFF_PURPOSES,
+            "data_lang": DATA_LANGUAGE,
+        },
+    )
 
 
 @login_required
@@ -102,28 +117,46 @@ def may_act(user) -> bool:
     return user.role in (Role.CLERK, Role.OFFICE_HEAD)
 
 
-def render_card(request, person, purpose: str, *, errors=(), issue=None, issue_errors=None,
-                action_errors=None, status: int = 200):
+def render_card(
+    request, person, purpose: str, *, errors=(), issue=None, issue_errors=None, action_errors=None, status: int = 200
+):
     """The person card; after a refused action, with the error summary and the form as sent."""
     now = timezone.now()
     rows = shown.summons_rows(person)
     for row in rows:
         row["errors"] = (action_errors or {}).get(row["s"].number, {})
-    conflicts = [{"name": name, "label": LABELS.get(name, name), "values": values}
-                 for name, values in precedence.conflicts(person).items()]
+    conflicts = [
+        {"name": name, "label": LABELS.get(name, name), "values": values}
+        for name, values in precedence.conflicts(person).items()
+    ]
     record = record_context(person)
     disputed = {c["name"] for c in conflicts}
     for row in record["rows"]:
         row["conflict"] = row["name"] in disputed
     default = timezone.localtime(now) + dt.timedelta(days=7)
-    return render(request, "office/person.html", {
-        **record, "purpose": purpose_label(purpose), "purpose_code": purpose,
-        "decision": shown.decision_view(person, timezone.localdate(now)), "conflicts": conflicts,
-        "summonses": rows, "measures": shown.measure_rows(person), "may_act": may_act(request.user),
-        "issue": issue or {"purpose": "", "date": default.date().isoformat(), "time": "10:00",
-                           "place": _office_name(person.office)},
-        "issue_errors": {k.removeprefix("issue-"): v for k, v in (issue_errors or {}).items()},
-        "errors": list(errors),
-        "summons_purposes": list(shown.SUMMONS_PURPOSES.items()),
-        "valid_reasons": list(shown.VALID_REASONS.items()),
-    }, status=status)
+    return render(
+        request,
+        "office/person.html",
+        {
+            **record,
+            "purpose": purpose_label(purpose),
+            "purpose_code": purpose,
+            "decision": shown.decision_view(person, timezone.localdate(now)),
+            "conflicts": conflicts,
+            "summonses": rows,
+            "measures": shown.measure_rows(person),
+            "may_act": may_act(request.user),
+            "issue": issue
+            or {
+                "purpose": "",
+                "date": default.date().isoformat(),
+                "time": "10:00",
+                "place": _office_name(person.office),
+            },
+            "issue_errors": {k.removeprefix("issue-"): v for k, v in (issue_errors or {}).items()},
+            "errors": list(errors),
+            "summons_purposes": list(shown.SUMMONS_PURPOSES.items()),
+            "valid_reasons": list(shown.VALID_REASONS.items()),
+        },
+        status=status,
+    )

@@ -189,12 +189,7 @@ def decision_view(person, today: dt.date) -> dict:
     """The person's rights today with every ground considered, ready to show."""
     result = rules.explain(person, today)
     fact_ids = {i for g in result["explanation"] for i in g["sources"].values() if i}
-    facts = {
-        f["id"]: f
-        for f in Fact.objects.filter(id__in=fact_ids).values(
-            "id", "source", "record_id", "changed_at"
-        )
-    }
+    facts = {f["id"]: f for f in Fact.objects.filter(id__in=fact_ids).values("id", "source", "record_id", "changed_at")}
     grounds = []
     for g in result["explanation"]:
         # Several facts of one ground often come from one agency record: name it once.
@@ -207,10 +202,7 @@ def decision_view(person, today: dt.date) -> dict:
                 "until": _date(g["until"]),
                 "summary": _(g["summary"]),
                 "citation": _(g["citation"]),
-                "facts": [
-                    {"name": FACTS.get(n, n), "value": _fact_value(n, v)}
-                    for n, v in g["facts"].items()
-                ],
+                "facts": [{"name": FACTS.get(n, n), "value": _fact_value(n, v)} for n, v in g["facts"].items()],
                 "sources": sources,
                 "parameters": [{"name": n, **v} for n, v in g["parameters"].items()],
             }
@@ -249,13 +241,11 @@ def refusal_text(code: str, ground: str | None = None, detail: str = "") -> str:
             "Record the appearance or cancel that summons first."
         ),
         "appear_at.past": _("The appearance must be later than now"),
-        "appear_at.too_late": _("The appearance must be at most %(days)s days from today")
-        % {"days": _max_days()},
+        "appear_at.too_late": _("The appearance must be at most %(days)s days from today") % {"days": _max_days()},
         "purpose.unknown": _("Select the purpose of the summons"),
         "person.not_found": _("The registry has no such person"),
         "summons.not_found": _("The registry has no such summons"),
-        "summons.state": _("This summons can no longer be changed this way: it is %(state)s")
-        % {"state": detail},
+        "summons.state": _("This summons can no longer be changed this way: it is %(state)s") % {"state": detail},
         "at.invalid": _("The time must be between the summons being placed and now"),
         "channel.unknown": _("Select how the summons was handed over"),
         "reason.missing": _("Enter why the summons is cancelled"),
@@ -263,11 +253,9 @@ def refusal_text(code: str, ground: str | None = None, detail: str = "") -> str:
         "role": _("Only a clerk or the head of the campaign's office may do this"),
         "four_eyes.role": _("Only the head of the campaign's office approves it"),
         "four_eyes.same_person": _(
-            "You prepared this campaign, so you may not approve it. "
-            "Another office head approves it."
+            "You prepared this campaign, so you may not approve it. Another office head approves it."
         ),
-        "campaign.state": _("The campaign is %(state)s, so this step is not possible")
-        % {"state": detail},
+        "campaign.state": _("The campaign is %(state)s, so this step is not possible") % {"state": detail},
     }
     return texts.get(code, code)
 
@@ -313,9 +301,7 @@ def summons_rows(person) -> list[dict]:
     """The person's summonses, newest first, each with its measures and what may be done next."""
     rows = []
     measures: dict[int, list] = {}
-    for m in (
-        Measure.objects.filter(person=person).select_related("summons").order_by("start", "id")
-    ):
+    for m in Measure.objects.filter(person=person).select_related("summons").order_by("start", "id"):
         measures.setdefault(m.summons_id, []).append(measure_row(m))
     for s in Summons.objects.filter(person=person).order_by("-placed_at", "-id"):
         is_open = s.state in summonses.OPEN
@@ -339,9 +325,7 @@ def summons_rows(person) -> list[dict]:
 def measure_rows(person) -> list[dict]:
     return [
         measure_row(m)
-        for m in Measure.objects.filter(person=person)
-        .select_related("summons")
-        .order_by("-start", "-id")
+        for m in Measure.objects.filter(person=person).select_related("summons").order_by("-start", "-id")
     ]
 
 
@@ -377,9 +361,7 @@ def _own(request, purpose: str = "own record"):
     if request.user.role != Role.CITIZEN:
         raise Http404
     try:
-        return registry.read_person(
-            request.user, request.user.national_id, now=timezone.now(), purpose=purpose
-        )
+        return registry.read_person(request.user, request.user.national_id, now=timezone.now(), purpose=purpose)
     except registry.NotVisible:
         return None
 
@@ -489,11 +471,7 @@ def summons_pdf_document(s: Summons, *, now: dt.datetime):
     from muster.documents.models import Document
 
     with transaction.atomic():
-        s = (
-            Summons.objects.select_for_update(of=("self",))
-            .select_related("person", "office")
-            .get(id=s.id)
-        )
+        s = Summons.objects.select_for_update(of=("self",)).select_related("person", "office").get(id=s.id)
         if s.document_id is None:
             doc = documents.summons_document(
                 summonses.summons_dict(s),

@@ -49,22 +49,27 @@ def my_record(request):
     if request.user.role != Role.CITIZEN:
         raise Http404
     try:
-        person = services.read_person(request.user, request.user.national_id, now=timezone.now(),
-                                      purpose="own record")
+        person = services.read_person(request.user, request.user.national_id, now=timezone.now(), purpose="own record")
     except services.NotVisible:
         return render(request, "portal/no_record.html", status=404)
     views, more = record_views(person)
     from .summons_views import pending_requests
 
-    return render(request, "portal/my_record.html", {
-        **record_context(person), "views": views, "more_views": more,
-        "pending": pending_requests(person)})
+    return render(
+        request,
+        "portal/my_record.html",
+        {**record_context(person), "views": views, "more_views": more, "pending": pending_requests(person)},
+    )
 
 
 def record_context(person) -> dict:
     """What the person card and the citizen's page both show."""
-    return {"person": person, "office": office_label(person.office), "rows": record_rows(person),
-            "data_lang": DATA_LANGUAGE}
+    return {
+        "person": person,
+        "office": office_label(person.office),
+        "rows": record_rows(person),
+        "data_lang": DATA_LANGUAGE,
+    }
 
 
 def record_rows(person) -> list[dict]:
@@ -91,15 +96,18 @@ def record_views(person) -> tuple[list[dict], bool]:
     entries = list(
         AuditEntry.objects.filter(person_id=person.pk, action="person.read")
         .order_by("-at", "-id")
-        .values("at", "actor_role", "actor_office", "purpose")[:ACCESS_LOG_LIMIT + 1]
+        .values("at", "actor_role", "actor_office", "purpose")[: ACCESS_LOG_LIMIT + 1]
     )
     offices = Office.objects.in_bulk({e["actor_office"] for e in entries if e["actor_office"]})
-    views = [{
-        "at": e["at"],
-        "role": _role_label(e["actor_role"]),
-        "office": office_label(offices.get(e["actor_office"])) or e["actor_office"],
-        "purpose": purpose_label(e["purpose"]),
-    } for e in entries[:ACCESS_LOG_LIMIT]]
+    views = [
+        {
+            "at": e["at"],
+            "role": _role_label(e["actor_role"]),
+            "office": office_label(offices.get(e["actor_office"])) or e["actor_office"],
+            "purpose": purpose_label(e["purpose"]),
+        }
+        for e in entries[:ACCESS_LOG_LIMIT]
+    ]
     return views, len(entries) > ACCESS_LOG_LIMIT
 
 

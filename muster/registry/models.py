@@ -118,7 +118,5 @@ class SourceRecord(models.Model):
     payload_hash = models.CharField(max_length=32)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "record_id"], name="source_record_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "record_id"], name="source_record_unique")]
         indexes = [models.Index(fields=["person"], name="source_record_person")]

@@ -15,6 +15,5 @@ def reference_offices():
                 f"Military commissariat of {region.name_en}, office {k}",
                 f"Военный комиссариат: {region.name_ru}, отдел № {k}",
                 region.code,
-                ds[start:start + DISTRICTS_PER_OFFICE],
+                ds[start : start + DISTRICTS_PER_OFFICE],
             )
-

@@ -34,9 +34,14 @@ def conflicts(person: Person) -> dict[str, list[dict]]:
     for attr, tiers in PRECEDENCE.items():
         sources = {s for tier in tiers for s in tier}
         values = [
-            {"source": f.source, "record_id": f.record_id, "value": f.payload[attr],
-             "changed_at": f.changed_at.isoformat()}
-            for f in facts if f.source in sources and f.payload.get(attr) not in (None, "")
+            {
+                "source": f.source,
+                "record_id": f.record_id,
+                "value": f.payload[attr],
+                "changed_at": f.changed_at.isoformat(),
+            }
+            for f in facts
+            if f.source in sources and f.payload.get(attr) not in (None, "")
         ]
         if len({_norm(v["value"]) for v in values}) > 1:
             out[attr] = sorted(values, key=lambda v: v["changed_at"], reverse=True)

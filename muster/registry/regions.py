@@ -119,9 +119,7 @@ def _district_count(population_k: int) -> int:
     return max(4, min(60, round(population_k / 100) + 3))
 
 
-REGIONS: tuple[Region, ...] = tuple(
-    Region(code, en, ru, pop, _district_count(pop)) for code, en, ru, pop in _RAW
-)
+REGIONS: tuple[Region, ...] = tuple(Region(code, en, ru, pop, _district_count(pop)) for code, en, ru, pop in _RAW)
 
 BY_CODE: dict[str, Region] = {r.code: r for r in REGIONS}
 

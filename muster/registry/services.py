@@ -14,16 +14,39 @@ from .models import Fact, Person
 from .scoping import visible_persons
 
 ATTRIBUTES = (
-    "national_id", "tax_id", "surname", "given_name", "patronymic", "sex", "birth_date",
-    "citizenship", "region", "district", "address", "postcode", "phone", "email", "death_date",
+    "national_id",
+    "tax_id",
+    "surname",
+    "given_name",
+    "patronymic",
+    "sex",
+    "birth_date",
+    "citizenship",
+    "region",
+    "district",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "death_date",
 )
 
 LABELS = {
-    "national_id": _("Insurance number (SNILS)"), "tax_id": _("Tax number (INN)"),
-    "surname": _("Surname"), "given_name": _("Given name"), "patronymic": _("Patronymic"),
-    "sex": _("Sex"), "birth_date": _("Date of birth"), "citizenship": _("Citizenship"),
-    "region": _("Region"), "district": _("District"), "address": _("Registered address"),
-    "postcode": _("Postcode"), "phone": _("Phone"), "email": _("Email"), "death_date": _("Date of death"),
+    "national_id": _("Insurance number (SNILS)"),
+    "tax_id": _("Tax number (INN)"),
+    "surname": _("Surname"),
+    "given_name": _("Given name"),
+    "patronymic": _("Patronymic"),
+    "sex": _("Sex"),
+    "birth_date": _("Date of birth"),
+    "citizenship": _("Citizenship"),
+    "region": _("Region"),
+    "district": _("District"),
+    "address": _("Registered address"),
+    "postcode": _("Postcode"),
+    "phone": _("Phone"),
+    "email": _("Email"),
+    "death_date": _("Date of death"),
 }
 
 
@@ -37,18 +60,41 @@ def read_person(user, national_id: str, *, now: dt.datetime, purpose: str = "", 
     with transaction.atomic():
         person = visible_persons(user).select_related("office").filter(national_id=national_id).first()
         if person is None:
-            audit(actor, "person.read_denied", at=now, object_type="person", object_id=national_id,
-                  purpose=purpose, detail={"channel": channel})
+            audit(
+                actor,
+                "person.read_denied",
+                at=now,
+                object_type="person",
+                object_id=national_id,
+                purpose=purpose,
+                detail={"channel": channel},
+            )
         elif user.role in STAFF_ROLES:
-            audit(actor, "person.read", at=now, object_type="person", object_id=national_id,
-                  person_id=person.pk, purpose=purpose, detail={"channel": channel})
+            audit(
+                actor,
+                "person.read",
+                at=now,
+                object_type="person",
+                object_id=national_id,
+                person_id=person.pk,
+                purpose=purpose,
+                detail={"channel": channel},
+            )
     if person is None:
         raise NotVisible(national_id)
     return person
 
 
-def search(user, *, now: dt.datetime, national_id: str = "", surname: str = "", given_name: str = "",
-           birth_date: dt.date | None = None, limit: int = 50) -> list[Person]:
+def search(
+    user,
+    *,
+    now: dt.datetime,
+    national_id: str = "",
+    surname: str = "",
+    given_name: str = "",
+    birth_date: dt.date | None = None,
+    limit: int = 50,
+) -> list[Person]:
     """Search within the caller's scope; the search itself is audited with its criteria."""
     qs = visible_persons(user).select_related("office")
     if national_id:
@@ -63,10 +109,19 @@ def search(user, *, now: dt.datetime, national_id: str = "", surname: str = "", 
             qs = qs.filter(given_norm=normalise_name(given_name))
     with transaction.atomic():
         found = list(qs.order_by("surname", "given_name", "id")[:limit])
-        criteria = {"national_id": national_id} if national_id else {
-            "surname": surname, "given_name": given_name, "birth_date": birth_date.isoformat()}
-        audit(Actor.of(user), "person.search", at=now, object_type="person", object_id="",
-              detail={"criteria": criteria, "results": [p.national_id for p in found]})
+        criteria = (
+            {"national_id": national_id}
+            if national_id
+            else {"surname": surname, "given_name": given_name, "birth_date": birth_date.isoformat()}
+        )
+        audit(
+            Actor.of(user),
+            "person.search",
+            at=now,
+            object_type="person",
+            object_id="",
+            detail={"criteria": criteria, "results": [p.national_id for p in found]},
+        )
     return found
 
 
@@ -82,16 +137,18 @@ def provenance(person: Person) -> dict[str, list[dict]]:
         for attr in ATTRIBUTES:
             if attr not in f.payload and f.source != "population":
                 continue
-            out[attr].append({
-                "value": f.payload.get(attr),
-                "source": f.source,
-                "record_id": f.record_id,
-                "batch": f.batch_id,
-                "line": f.line_no,
-                "received_at": _iso(f.received_at),
-                "changed_at": _iso(f.changed_at),
-                "current": f.id == person.population_fact_id,
-            })
+            out[attr].append(
+                {
+                    "value": f.payload.get(attr),
+                    "source": f.source,
+                    "record_id": f.record_id,
+                    "batch": f.batch_id,
+                    "line": f.line_no,
+                    "received_at": _iso(f.received_at),
+                    "changed_at": _iso(f.changed_at),
+                    "current": f.id == person.population_fact_id,
+                }
+            )
     return out
 
 
@@ -111,9 +168,16 @@ def read_person_operator(national_id: str, *, actor: Actor, now: dt.datetime, pu
     """An operator's read from the command line: not scoped, always audited."""
     with transaction.atomic():
         person = Person.objects.select_related("office").filter(national_id=national_id).first()
-        audit(actor, "person.read" if person else "person.read_denied", at=now, object_type="person",
-              object_id=national_id, person_id=person.pk if person else None, purpose=purpose,
-              detail={"channel": "cli"})
+        audit(
+            actor,
+            "person.read" if person else "person.read_denied",
+            at=now,
+            object_type="person",
+            object_id=national_id,
+            person_id=person.pk if person else None,
+            purpose=purpose,
+            detail={"channel": "cli"},
+        )
     return person
 
 
@@ -124,8 +188,15 @@ def attribute_rows(person: Person) -> list[dict]:
     for attr in ATTRIBUTES:
         versions = prov[attr]
         current = next((v for v in versions if v["current"]), None)
-        rows.append({"name": attr, "label": LABELS[attr], "value": getattr(person, attr), "current": current,
-                     "history": [v for v in versions if not v["current"]]})
+        rows.append(
+            {
+                "name": attr,
+                "label": LABELS[attr],
+                "value": getattr(person, attr),
+                "current": current,
+                "history": [v for v in versions if not v["current"]],
+            }
+        )
     return rows
 
 
@@ -136,8 +207,15 @@ def decision_of(person: Person) -> dict | None:
     d = Decision.objects.filter(person=person).first()
     if d is None:
         return None
-    return {"status": d.status, "ground": d.ground, "until": _iso(d.until), "as_of": _iso(d.as_of),
-            "grounds_fired": d.fired_codes, "rule_pack": d.pack_version, "decided_at": _iso(d.decided_at)}
+    return {
+        "status": d.status,
+        "ground": d.ground,
+        "until": _iso(d.until),
+        "as_of": _iso(d.as_of),
+        "grounds_fired": d.fired_codes,
+        "rule_pack": d.pack_version,
+        "decided_at": _iso(d.decided_at),
+    }
 
 
 def _summonses_and_measures(person: Person) -> dict:

@@ -17,11 +17,15 @@ from .models import Person, RegistrationStatus
 
 S = RegistrationStatus
 
+
 def status_case(id_expr: str | None = "id") -> str:
     """The CASE expression; `id_expr` is the person id column (None for persons not yet
     stored, who cannot have an exemption decision)."""
-    exempt = (f"  WHEN {id_expr} IN (SELECT person_id FROM rules_decision WHERE status = 'exempt') "
-              f"THEN '{S.EXEMPT}'\n" if id_expr else "")
+    exempt = (
+        f"  WHEN {id_expr} IN (SELECT person_id FROM rules_decision WHERE status = 'exempt') THEN '{S.EXEMPT}'\n"
+        if id_expr
+        else ""
+    )
     return f"""CASE
   WHEN death_date IS NOT NULL AND death_date <= %(as_of)s THEN '{S.REMOVED}'
   WHEN sex <> %(sex)s OR citizenship <> %(citizenship)s THEN '{S.NOT_SUBJECT}'
@@ -72,10 +76,7 @@ def refresh(as_of: dt.date, where: str = "", where_params: dict | None = None) -
     """Recompute the status of every person (or those `where` selects); returns rows changed."""
     table = Person._meta.db_table
     cond = f" AND ({where})" if where else ""
-    sql = (
-        f"UPDATE {table} SET registration_status = {STATUS_SQL} "
-        f"WHERE registration_status <> {STATUS_SQL}{cond}"
-    )
+    sql = f"UPDATE {table} SET registration_status = {STATUS_SQL} WHERE registration_status <> {STATUS_SQL}{cond}"
     params = _sql_params(status_params(as_of)) | (where_params or {})
     with connection.cursor() as cur:
         cur.execute(sql, params)

@@ -38,8 +38,10 @@ class Dialect:
     def add_years(self, date_sql: str, years_sql: str) -> str:
         """The date `years` after `date`; 29 February moves to 1 March, as in Python's `birthday`."""
         if self.pg:
-            return (f"CAST((CAST({date_sql} AS date) - 1 + make_interval(years => CAST({years_sql} AS integer))) "
-                    "AS date) + 1")
+            return (
+                f"CAST((CAST({date_sql} AS date) - 1 + make_interval(years => CAST({years_sql} AS integer))) "
+                "AS date) + 1"
+            )
         return f"date({date_sql}, '+' || CAST({years_sql} AS TEXT) || ' years')"
 
     def json_object(self, columns: list[str], alias: str) -> str:

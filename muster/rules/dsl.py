@@ -270,7 +270,7 @@ class Not(Expr):
         return self.inner.features()
 
 
-def Least(*exprs: Expr) -> "LeastOf":  # noqa: N802 - reads as a function in rule packs
+def Least(*exprs: Expr) -> "LeastOf":
     return LeastOf(exprs)
 
 

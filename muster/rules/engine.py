@@ -15,8 +15,12 @@ from functools import cache
 from .dsl import Context, Expr
 
 KINDS = ("not_liable", "exempt", "not_called_up", "deferral")
-STATUS_OF_KIND = {"not_liable": "not_liable", "exempt": "exempt", "not_called_up": "not_called_up",
-                  "deferral": "deferred"}
+STATUS_OF_KIND = {
+    "not_liable": "not_liable",
+    "exempt": "exempt",
+    "not_called_up": "not_called_up",
+    "deferral": "deferred",
+}
 FAR = "9999-12-31"
 NEVER = "0001-01-01"
 
@@ -64,6 +68,7 @@ def current_pack() -> RulePack:
 
 # -- Python: one person, with the explanation ---------------------------------
 
+
 @dataclass
 class Decision:
     status: str
@@ -103,19 +108,22 @@ def evaluate_row(pack: RulePack, row: dict, ctx: Context) -> Decision:
         until = g.until.py(row, ctx) if (holds and g.until is not None) else None
         if holds:
             fired.append((g, until))
-        explanation.append({
-            "ground": g.code,
-            "kind": g.kind,
-            "fired": holds,
-            "until": until.isoformat() if until else None,
-            "citation": g.citation,
-            "summary": g.summary,
-            "facts": {f: _jsonable(row.get(f)) for f in sorted(g.condition.features() | set(g.facts))},
-            "sources": {f: row.get(pack.sources[f]) for f in sorted(g.condition.features())
-                        if f in pack.sources},
-            "parameters": {n: {"value": _jsonable(v.value), "effective": v.effective.isoformat(),
-                               "reference": v.reference} for n, v in ctx.used.items()},
-        })
+        explanation.append(
+            {
+                "ground": g.code,
+                "kind": g.kind,
+                "fired": holds,
+                "until": until.isoformat() if until else None,
+                "citation": g.citation,
+                "summary": g.summary,
+                "facts": {f: _jsonable(row.get(f)) for f in sorted(g.condition.features() | set(g.facts))},
+                "sources": {f: row.get(pack.sources[f]) for f in sorted(g.condition.features()) if f in pack.sources},
+                "parameters": {
+                    n: {"value": _jsonable(v.value), "effective": v.effective.isoformat(), "reference": v.reference}
+                    for n, v in ctx.used.items()
+                },
+            }
+        )
     status, ground, until = decide(fired)
     return Decision(status, ground, until, [g.code for g, _ in fired], explanation)
 
@@ -125,6 +133,7 @@ def _jsonable(v):
 
 
 # -- SQL: the whole population in one statement ------------------------------
+
 
 def decision_sql(pack: RulePack, ctx: Context, features_table: str) -> str:
     """SELECT person_id, office_id, status, ground, until, fired FROM the features table."""

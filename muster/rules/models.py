@@ -20,8 +20,9 @@ class Decision(models.Model):
     from), so a decision can be explained and replayed later.
     """
 
-    person = models.OneToOneField("registry.Person", primary_key=True, on_delete=models.PROTECT,
-                                  related_name="decision")
+    person = models.OneToOneField(
+        "registry.Person", primary_key=True, on_delete=models.PROTECT, related_name="decision"
+    )
     status = models.CharField(max_length=16)
     ground = models.CharField(max_length=32, null=True)
     until = models.DateField(null=True)

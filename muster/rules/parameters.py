@@ -44,11 +44,7 @@ class Parameter:
 
     def changes(self, until: dt.date) -> list[tuple[dt.date, object, object]]:
         """(date, old, new) for every change that took effect on or before `until`."""
-        return [
-            (eff, self.values[i - 1][1], val)
-            for i, (eff, val) in enumerate(self.values)
-            if i and eff <= until
-        ]
+        return [(eff, self.values[i - 1][1], val) for i, (eff, val) in enumerate(self.values) if i and eff <= until]
 
 
 def _flatten(prefix: str, node: dict, out: dict[str, Parameter]) -> None:

@@ -35,9 +35,17 @@ def _drop(cur, pg: bool) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
 
 
-def evaluate(*, now: dt.datetime, as_of: dt.date, actor: Actor, scope: str | None = None,
-             scope_params: dict | None = None, write: bool = True, overrides: dict | None = None,
-             pack: engine.RulePack | None = None) -> dict:
+def evaluate(
+    *,
+    now: dt.datetime,
+    as_of: dt.date,
+    actor: Actor,
+    scope: str | None = None,
+    scope_params: dict | None = None,
+    write: bool = True,
+    overrides: dict | None = None,
+    pack: engine.RulePack | None = None,
+) -> dict:
     """Decide the rights of everyone (or of the persons `scope` selects), set-based.
 
     With `write`, only the decisions that changed are written, each change also into the
@@ -57,60 +65,90 @@ def evaluate(*, now: dt.datetime, as_of: dt.date, actor: Actor, scope: str | Non
         _temp(cur, DECISIONS_T, sql, ctx.sql_params, d.pg)
         D, H = Decision._meta.db_table, DecisionChange._meta.db_table
         never = d.date_lit(engine.NEVER)
-        differs = (f"o.person_id IS NULL OR o.status <> n.status OR COALESCE(o.ground, '') <> COALESCE(n.ground, '') "
-                   f"OR COALESCE(o.until, {never}) <> COALESCE(n.until, {never})")
+        differs = (
+            f"o.person_id IS NULL OR o.status <> n.status OR COALESCE(o.ground, '') <> COALESCE(n.ground, '') "
+            f"OR COALESCE(o.until, {never}) <> COALESCE(n.until, {never})"
+        )
         cur.execute(f"SELECT count(*) FROM {DECISIONS_T}")
         evaluated = cur.fetchone()[0]
         cur.execute(f"SELECT n.status, n.ground, count(*) FROM {DECISIONS_T} n GROUP BY n.status, n.ground")
         counts = {f"{s}:{g}" if g else s: c for s, g, c in cur.fetchall()}
-        cur.execute(f"SELECT o.status, n.status, count(*) FROM {DECISIONS_T} n LEFT JOIN {D} o "
-                    f"ON o.person_id = n.person_id WHERE {differs} GROUP BY o.status, n.status")
+        cur.execute(
+            f"SELECT o.status, n.status, count(*) FROM {DECISIONS_T} n LEFT JOIN {D} o "
+            f"ON o.person_id = n.person_id WHERE {differs} GROUP BY o.status, n.status"
+        )
         transitions = {f"{a or 'none'}->{b}": c for a, b, c in cur.fetchall()}
         changed = sum(transitions.values())
-        result = {"as_of": as_of.isoformat(), "pack": pack.version, "evaluated": evaluated, "changed": changed,
-                  "counts": dict(sorted(counts.items())), "transitions": dict(sorted(transitions.items()))}
+        result = {
+            "as_of": as_of.isoformat(),
+            "pack": pack.version,
+            "evaluated": evaluated,
+            "changed": changed,
+            "counts": dict(sorted(counts.items())),
+            "transitions": dict(sorted(transitions.items())),
+        }
         if not write:
             if overrides:
-                cur.execute(f"SELECT o.status, n.status, n.office_id, n.ground, count(*) FROM {DECISIONS_T} n "
-                            f"LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs} "
-                            "GROUP BY o.status, n.status, n.office_id, n.ground")
-                result["by_office"] = [{"from": a, "to": b, "office": off, "ground": g, "persons": c}
-                                       for a, b, off, g, c in cur.fetchall()]
+                cur.execute(
+                    f"SELECT o.status, n.status, n.office_id, n.ground, count(*) FROM {DECISIONS_T} n "
+                    f"LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs} "
+                    "GROUP BY o.status, n.status, n.office_id, n.ground"
+                )
+                result["by_office"] = [
+                    {"from": a, "to": b, "office": off, "ground": g, "persons": c} for a, b, off, g, c in cur.fetchall()
+                ]
             _drop(cur, d.pg)
             transaction.savepoint_rollback(sid)
             result["seconds"] = round(time.perf_counter() - started, 3)
             return result
-        run = EvaluationRun.objects.create(started_at=now, as_of=as_of, pack_version=pack.version,
-                                           scope="persons" if scope else "all", evaluated=evaluated,
-                                           changed=changed)
+        run = EvaluationRun.objects.create(
+            started_at=now,
+            as_of=as_of,
+            pack_version=pack.version,
+            scope="persons" if scope else "all",
+            evaluated=evaluated,
+            changed=changed,
+        )
         adapt = connection.ops.adapt_datetimefield_value
         p = {"run": run.id, "now": adapt(now), "as_of": connection.ops.adapt_datefield_value(as_of)}
         cur.execute(
             f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until) "
             f"SELECT n.person_id, %(run)s, %(now)s, %(as_of)s, o.status, o.ground, n.status, n.ground, n.until "
-            f"FROM {DECISIONS_T} n LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs}", p)
+            f"FROM {DECISIONS_T} n LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs}",
+            p,
+        )
         inputs = d.json_object([c for c in pack.features if c != "office_id"], "f")
         cur.execute(
-            f"INSERT INTO {D} (person_id, status, ground, until, fired, as_of, pack_version, run_id, decided_at, inputs) "
+            f"INSERT INTO {D} (person_id, status, ground, until, fired, as_of, pack_version, run_id, "
+            "decided_at, inputs) "
             f"SELECT n.person_id, n.status, n.ground, n.until, n.fired, %(as_of)s, %(pack)s, %(run)s, %(now)s, "
             f"{inputs} FROM {DECISIONS_T} n JOIN {FEATURES_T} f ON f.person_id = n.person_id "
             f"JOIN {H} h ON h.person_id = n.person_id AND h.run_id = %(run)s WHERE TRUE "
             "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status, ground = excluded.ground, "
             "until = excluded.until, fired = excluded.fired, as_of = excluded.as_of, "
             "pack_version = excluded.pack_version, run_id = excluded.run_id, decided_at = excluded.decided_at, "
-            "inputs = excluded.inputs", {**p, "pack": pack.version})
+            "inputs = excluded.inputs",
+            {**p, "pack": pack.version},
+        )
         # Exemption is also a registration status.
         from muster.registry import status
 
-        status.refresh(as_of, where=f"id IN (SELECT person_id FROM {H} WHERE run_id = %(run)s)",
-                       where_params={"run": run.id})
+        status.refresh(
+            as_of, where=f"id IN (SELECT person_id FROM {H} WHERE run_id = %(run)s)", where_params={"run": run.id}
+        )
         _drop(cur, d.pg)
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])
         result["run"] = run.id
         result["seconds"] = run.seconds
-        audit(actor, "rules.evaluate", at=now, object_type="evaluation", object_id=run.id,
-              detail={k: result[k] for k in ("as_of", "pack", "evaluated", "changed", "transitions")})
+        audit(
+            actor,
+            "rules.evaluate",
+            at=now,
+            object_type="evaluation",
+            object_id=run.id,
+            detail={k: result[k] for k in ("as_of", "pack", "evaluated", "changed", "transitions")},
+        )
     return result
 
 
@@ -136,8 +174,7 @@ def features_of(person_id: int, pack: engine.RulePack | None = None) -> dict:
     return _typed(pack, dict(zip(cols, row, strict=True)))
 
 
-def explain(person: Person, as_of: dt.date, pack: engine.RulePack | None = None,
-            overrides: dict | None = None) -> dict:
+def explain(person: Person, as_of: dt.date, pack: engine.RulePack | None = None, overrides: dict | None = None) -> dict:
     """One person's decision with its explanation, in the shape of SPEC section 3."""
     pack = pack or engine.current_pack()
     row = features_of(person.pk, pack)

@@ -25,30 +25,45 @@ def tick(now: dt.datetime, actor: Actor | None = None, *, rights: bool = True) -
     actor = actor or Actor.system("clock")
     ops = connection.ops
     today = timezone.localdate(now)
-    q = {"now": ops.adapt_datetimefield_value(now), "today": ops.adapt_datefield_value(today),
-         "actor": actor.name}
+    q = {"now": ops.adapt_datetimefield_value(now), "today": ops.adapt_datefield_value(today), "actor": actor.name}
     out = {"now": now.isoformat()}
     with transaction.atomic(), connection.cursor() as cur:
         # Deemed delivery: 7 days after placement, if not posted or handed over before.
-        cur.execute(f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, deemed_at, 'delivered', "
-                    f"'deemed', %(actor)s FROM {S} WHERE state = 'issued' AND deemed_at <= %(now)s", q)
-        cur.execute(f"UPDATE {S} SET state = 'delivered', delivered_at = deemed_at, delivery_channel = 'deemed' "
-                    f"WHERE state = 'issued' AND deemed_at <= %(now)s", q)
+        cur.execute(
+            f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, deemed_at, 'delivered', "
+            f"'deemed', %(actor)s FROM {S} WHERE state = 'issued' AND deemed_at <= %(now)s",
+            q,
+        )
+        cur.execute(
+            f"UPDATE {S} SET state = 'delivered', delivered_at = deemed_at, delivery_channel = 'deemed' "
+            f"WHERE state = 'issued' AND deemed_at <= %(now)s",
+            q,
+        )
         out["deemed_delivered"] = cur.rowcount
         # Failure to appear: delivered in time, appearance passed, no valid reason.
-        failing = (f"FROM {S} WHERE state = 'delivered' AND appear_at < %(now)s AND delivered_at <= appear_at "
-                   "AND excused_at IS NULL")
-        cur.execute(f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, appear_at, "
-                    f"'failed_to_appear', '', %(actor)s {failing}", q)
-        cur.execute(f"UPDATE {S} SET state = 'failed_to_appear', failed_at = appear_at WHERE id IN "
-                    f"(SELECT id {failing})", q)
+        failing = (
+            f"FROM {S} WHERE state = 'delivered' AND appear_at < %(now)s AND delivered_at <= appear_at "
+            "AND excused_at IS NULL"
+        )
+        cur.execute(
+            f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, appear_at, "
+            f"'failed_to_appear', '', %(actor)s {failing}",
+            q,
+        )
+        cur.execute(
+            f"UPDATE {S} SET state = 'failed_to_appear', failed_at = appear_at WHERE id IN (SELECT id {failing})", q
+        )
         out["failed_to_appear"] = cur.rowcount
         # After 20 days of unexcused non-appearance, the further measures.
         kinds = p.get("measures.further_kinds", today).value
         out["measures_started"] = measures.start(
-            cur, summons_where="s.state = 'failed_to_appear' AND s.excused_at IS NULL "
-                               "AND s.further_from <= %(today)s",
-            kinds=kinds, start_sql="s.further_from", params=q, now=now)
+            cur,
+            summons_where="s.state = 'failed_to_appear' AND s.excused_at IS NULL AND s.further_from <= %(today)s",
+            kinds=kinds,
+            start_sql="s.further_from",
+            params=q,
+            now=now,
+        )
     if rights:
         out["rights"] = _daily_rights(now, today, actor)
     checkpoint(now)

@@ -100,37 +100,63 @@ def _place(cur, pl: Placement, persons_sql: str, params: dict) -> int:
     ids = _allocate_ids(cur, len(rows))
     now = ops.adapt_datetimefield_value(pl.placed_at)
     values = [
-        (sid, numbers.make(region, sid), pid, office, pl.purpose, ops.adapt_datetimefield_value(pl.appear_at),
-         pl.place, pl.issued_by, now, ops.adapt_datetimefield_value(deemed), ops.adapt_datefield_value(further),
-         "delivered" if portal else "issued", now if portal else None, "portal" if portal else "",
-         pl.campaign_id)
+        (
+            sid,
+            numbers.make(region, sid),
+            pid,
+            office,
+            pl.purpose,
+            ops.adapt_datetimefield_value(pl.appear_at),
+            pl.place,
+            pl.issued_by,
+            now,
+            ops.adapt_datetimefield_value(deemed),
+            ops.adapt_datefield_value(further),
+            "delivered" if portal else "issued",
+            now if portal else None,
+            "portal" if portal else "",
+            pl.campaign_id,
+        )
         for sid, (pid, office, region, portal) in zip(ids, rows, strict=True)
     ]
-    cols = ("id, number, person_id, office_id, purpose, appear_at, place, issued_by, placed_at, deemed_at, "
-            "further_from, state, delivered_at, delivery_channel, campaign_id, cancel_reason, excuse")
+    cols = (
+        "id, number, person_id, office_id, purpose, appear_at, place, issued_by, placed_at, deemed_at, "
+        "further_from, state, delivered_at, delivery_channel, campaign_id, cancel_reason, excuse"
+    )
     if connection.vendor == "postgresql":
         with cur.cursor.copy(f"COPY {S} ({cols}) FROM STDIN") as copy:
             for v in values:
                 copy.write_row((*v, "", ""))
     else:
-        cur.executemany(f"INSERT INTO {S} ({cols}) VALUES ({', '.join(['%s'] * 17)})",
-                        [(*v, "", "") for v in values])
+        cur.executemany(f"INSERT INTO {S} ({cols}) VALUES ({', '.join(['%s'] * 17)})", [(*v, "", "") for v in values])
     lo, hi = ids[0], ids[-1]
     ev = {"lo": lo, "hi": hi, "now": now, "actor": pl.issued_by}
-    cur.execute(f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, placed_at, 'placed', '', "
-                f"%(actor)s FROM {S} WHERE id BETWEEN %(lo)s AND %(hi)s", ev)
-    cur.execute(f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, delivered_at, 'delivered', "
-                f"'portal', %(actor)s FROM {S} WHERE id BETWEEN %(lo)s AND %(hi)s AND delivery_channel = 'portal'",
-                ev)
+    cur.execute(
+        f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, placed_at, 'placed', '', "
+        f"%(actor)s FROM {S} WHERE id BETWEEN %(lo)s AND %(hi)s",
+        ev,
+    )
+    cur.execute(
+        f"INSERT INTO {E} (summons_id, at, kind, cause, actor) SELECT id, delivered_at, 'delivered', "
+        f"'portal', %(actor)s FROM {S} WHERE id BETWEEN %(lo)s AND %(hi)s AND delivery_channel = 'portal'",
+        ev,
+    )
     day = timezone.localdate(pl.placed_at)
     if pl.purpose in _law("measures.exit_purposes", day):
-        measures.start(cur, summons_where="s.id BETWEEN %(lo)s AND %(hi)s", kinds=["exit"],
-                       start_sql="%(start)s", params={**ev, "start": ops.adapt_datefield_value(day)},
-                       now=pl.placed_at)
+        measures.start(
+            cur,
+            summons_where="s.id BETWEEN %(lo)s AND %(hi)s",
+            kinds=["exit"],
+            start_sql="%(start)s",
+            params={**ev, "start": ops.adapt_datefield_value(day)},
+            now=pl.placed_at,
+        )
     cur.execute(
         "INSERT INTO measures_notification (person_id, at, kind, data) "
         f"SELECT person_id, placed_at, 'summons.placed', {_summons_json()} FROM {S} s "
-        "WHERE s.id BETWEEN %(lo)s AND %(hi)s", ev)
+        "WHERE s.id BETWEEN %(lo)s AND %(hi)s",
+        ev,
+    )
     return len(rows)
 
 
@@ -138,26 +164,34 @@ def _summons_json() -> str:
     from muster.rules.dialect import Dialect
 
     return Dialect(connection.vendor).json_object_expr(
-        {"summons": "s.number", "purpose": "s.purpose", "appear_at": "s.appear_at", "place": "s.place"})
+        {"summons": "s.number", "purpose": "s.purpose", "appear_at": "s.appear_at", "place": "s.place"}
+    )
 
 
 def _persons_sql(purpose: str, where: str) -> str:
     U = User._meta.db_table
-    return (f"SELECT p.id, p.office_id, p.region, "
-            f"CASE WHEN EXISTS (SELECT 1 FROM {U} u WHERE u.national_id = p.national_id AND u.is_active "
-            f"AND u.role = '{Role.CITIZEN}') THEN 1 ELSE 0 END AS portal, {refusal_sql(purpose)} AS refusal "
-            f"FROM {P} p LEFT JOIN rules_decision d ON d.person_id = p.id WHERE {where}")
+    return (
+        f"SELECT p.id, p.office_id, p.region, "
+        f"CASE WHEN EXISTS (SELECT 1 FROM {U} u WHERE u.national_id = p.national_id AND u.is_active "
+        f"AND u.role = '{Role.CITIZEN}') THEN 1 ELSE 0 END AS portal, {refusal_sql(purpose)} AS refusal "
+        f"FROM {P} p LEFT JOIN rules_decision d ON d.person_id = p.id WHERE {where}"
+    )
 
 
-def issue(actor: Actor, national_id: str, purpose: str, appear_at: dt.datetime, *, now: dt.datetime,
-          place: str | None = None) -> Summons:
+def issue(
+    actor: Actor, national_id: str, purpose: str, appear_at: dt.datetime, *, now: dt.datetime, place: str | None = None
+) -> Summons:
     """Issue one summons, or refuse naming the reason (and, for call-up, the ground)."""
     if purpose not in Summons.Purpose.values:
         raise Refused("purpose.unknown", f"purpose must be one of {', '.join(Summons.Purpose.values)}")
     _check_window(appear_at, now)
     with transaction.atomic(), connection.cursor() as cur:
-        person = (Person.objects.select_for_update(of=("self",)).select_related("office")
-                  .filter(national_id=national_id).first())
+        person = (
+            Person.objects.select_for_update(of=("self",))
+            .select_related("office")
+            .filter(national_id=national_id)
+            .first()
+        )
         if person is None:
             raise Refused("person.not_found", f"no person with national_id {national_id}")
         if purpose == Summons.Purpose.CALL_UP:
@@ -173,8 +207,15 @@ def issue(actor: Actor, national_id: str, purpose: str, appear_at: dt.datetime, 
         pl = Placement(purpose, appear_at, place or _default_place(person), actor.name, now)
         _place(cur, pl, _persons_sql(purpose, "p.id = %(pid)s"), {"pid": person.pk})
         summons = Summons.objects.filter(person=person, purpose=purpose).order_by("-id").first()
-        audit(actor, "summons.issue", at=now, object_type="summons", object_id=summons.number, person_id=person.pk,
-              detail={"purpose": purpose, "appear_at": appear_at.isoformat(), "state": summons.state})
+        audit(
+            actor,
+            "summons.issue",
+            at=now,
+            object_type="summons",
+            object_id=summons.number,
+            person_id=person.pk,
+            detail={"purpose": purpose, "appear_at": appear_at.isoformat(), "state": summons.state},
+        )
         _attach_document(summons, actor, now)
     return summons
 
@@ -202,8 +243,9 @@ def _attach_document(summons: Summons, actor: Actor, now: dt.datetime) -> None:
         return
     from muster.documents import services as documents
 
-    doc = documents.summons_document(summons_dict(summons), now=now, created_by=actor.name,
-                                     owner=summons.person, office=summons.office)
+    doc = documents.summons_document(
+        summons_dict(summons), now=now, created_by=actor.name, owner=summons.person, office=summons.office
+    )
     Summons.objects.filter(id=summons.id).update(document_id=doc.id)
     summons.document_id = doc.id
 
@@ -213,20 +255,28 @@ def summons_dict(s: Summons) -> dict:
 
     person = s.person
     return {
-        "number": s.number, "surname": person.surname, "given_name": person.given_name,
-        "patronymic": person.patronymic or "", "birth_date": person.birth_date.isoformat(),
-        "national_id": person.national_id, "office_code": s.office_id, "office_name": s.office.name,
-        "purpose": s.purpose, "appear_at": timezone.localtime(s.appear_at).isoformat(), "place": s.place,
-        "issued_by": s.issued_by, "placed_at": timezone.localtime(s.placed_at).isoformat(),
+        "number": s.number,
+        "surname": person.surname,
+        "given_name": person.given_name,
+        "patronymic": person.patronymic or "",
+        "birth_date": person.birth_date.isoformat(),
+        "national_id": person.national_id,
+        "office_code": s.office_id,
+        "office_name": s.office.name,
+        "purpose": s.purpose,
+        "appear_at": timezone.localtime(s.appear_at).isoformat(),
+        "place": s.place,
+        "issued_by": s.issued_by,
+        "placed_at": timezone.localtime(s.placed_at).isoformat(),
         "verify_url": f"{settings.MUSTER_PUBLIC_URL}/verify/?number={s.number}",
     }
 
 
 # -- transitions of one summons ------------------------------------------------
 
+
 def _get(number: str) -> Summons:
-    s = (Summons.objects.select_for_update(of=("self",)).select_related("person", "office")
-         .filter(number=number).first())
+    s = Summons.objects.select_for_update(of=("self",)).select_related("person", "office").filter(number=number).first()
     if s is None:
         raise Refused("summons.not_found", f"no summons {number}")
     return s
@@ -238,8 +288,14 @@ def _event(s: Summons, kind: str, at: dt.datetime, actor: Actor, cause: str = ""
 
 def _lift(s: Summons, reason: str, now: dt.datetime) -> int:
     with connection.cursor() as cur:
-        return measures.lift(cur, summons_where="s.id = %(sid)s", reason=reason, params={"sid": s.id},
-                             now=now, today=timezone.localdate(now))
+        return measures.lift(
+            cur,
+            summons_where="s.id = %(sid)s",
+            reason=reason,
+            params={"sid": s.id},
+            now=now,
+            today=timezone.localdate(now),
+        )
 
 
 def deliver(actor: Actor, number: str, channel: str, *, at: dt.datetime, now: dt.datetime) -> Summons:
@@ -255,8 +311,15 @@ def deliver(actor: Actor, number: str, channel: str, *, at: dt.datetime, now: dt
         s.state, s.delivered_at, s.delivery_channel = Summons.State.DELIVERED, at, channel
         s.save(update_fields=["state", "delivered_at", "delivery_channel"])
         _event(s, "delivered", at, actor, channel)
-        audit(actor, "summons.deliver", at=now, object_type="summons", object_id=number, person_id=s.person_id,
-              detail={"channel": channel, "at": at.isoformat()})
+        audit(
+            actor,
+            "summons.deliver",
+            at=now,
+            object_type="summons",
+            object_id=number,
+            person_id=s.person_id,
+            detail={"channel": channel, "at": at.isoformat()},
+        )
     return s
 
 
@@ -272,8 +335,15 @@ def appear(actor: Actor, number: str, *, at: dt.datetime, now: dt.datetime) -> S
         s.save(update_fields=["state", "appeared_at"])
         _event(s, "appeared", at, actor)
         lifted = _lift(s, "appeared", now)
-        audit(actor, "summons.appear", at=now, object_type="summons", object_id=number, person_id=s.person_id,
-              detail={"at": at.isoformat(), "measures_lifted": lifted})
+        audit(
+            actor,
+            "summons.appear",
+            at=now,
+            object_type="summons",
+            object_id=number,
+            person_id=s.person_id,
+            detail={"at": at.isoformat(), "measures_lifted": lifted},
+        )
     return s
 
 
@@ -288,8 +358,15 @@ def cancel(actor: Actor, number: str, reason: str, *, now: dt.datetime) -> Summo
         s.save(update_fields=["state", "cancelled_at", "cancel_reason"])
         _event(s, "cancelled", now, actor, s.cancel_reason)
         lifted = _lift(s, "cancelled", now)
-        audit(actor, "summons.cancel", at=now, object_type="summons", object_id=number, person_id=s.person_id,
-              detail={"reason": s.cancel_reason, "measures_lifted": lifted})
+        audit(
+            actor,
+            "summons.cancel",
+            at=now,
+            object_type="summons",
+            object_id=number,
+            person_id=s.person_id,
+            detail={"reason": s.cancel_reason, "measures_lifted": lifted},
+        )
     return s
 
 
@@ -308,12 +385,20 @@ def excuse(actor: Actor, number: str, reason: str, *, now: dt.datetime, document
         s.save(update_fields=["excused_at", "excuse"])
         _event(s, "valid_reason", now, actor, reason)
         lifted = _lift(s, "valid_reason", now)
-        audit(actor, "summons.excuse", at=now, object_type="summons", object_id=number, person_id=s.person_id,
-              detail={"reason": reason, "document": document_id, "measures_lifted": lifted})
+        audit(
+            actor,
+            "summons.excuse",
+            at=now,
+            object_type="summons",
+            object_id=number,
+            person_id=s.person_id,
+            detail={"reason": reason, "document": document_id, "measures_lifted": lifted},
+        )
     return s
 
 
 # -- campaigns (four eyes) ------------------------------------------------------
+
 
 def _campaign_where(c: Campaign) -> tuple[str, dict]:
     today = timezone.localdate(c.appear_at)
@@ -339,24 +424,41 @@ def _preview(c: Campaign) -> dict:
         cur.execute(f"SELECT refusal, count(*) FROM ({_persons_sql(c.purpose, where)}) x GROUP BY refusal", params)
         rows = cur.fetchall()
     excluded = {r: n for r, n in rows if r}
-    return {"selected": sum(n for _, n in rows), "eligible": sum(n for r, n in rows if not r),
-            "excluded": dict(sorted(excluded.items()))}
+    return {
+        "selected": sum(n for _, n in rows),
+        "eligible": sum(n for r, n in rows if not r),
+        "excluded": dict(sorted(excluded.items())),
+    }
 
 
-def prepare_campaign(user, *, purpose: str, criteria: dict, appear_at: dt.datetime, place: str,
-                     now: dt.datetime) -> Campaign:
+def prepare_campaign(
+    user, *, purpose: str, criteria: dict, appear_at: dt.datetime, place: str, now: dt.datetime
+) -> Campaign:
     if user.role not in (Role.CLERK, Role.OFFICE_HEAD) or not user.office_id:
         raise Refused("role", "a clerk or office head of an office prepares a campaign")
     if purpose not in Summons.Purpose.values:
         raise Refused("purpose.unknown", f"purpose must be one of {', '.join(Summons.Purpose.values)}")
     _check_window(appear_at, now)
     with transaction.atomic():
-        c = Campaign.objects.create(office_id=user.office_id, purpose=purpose, criteria=criteria,
-                                    appear_at=appear_at, place=place, prepared_by=user.username, prepared_at=now)
+        c = Campaign.objects.create(
+            office_id=user.office_id,
+            purpose=purpose,
+            criteria=criteria,
+            appear_at=appear_at,
+            place=place,
+            prepared_by=user.username,
+            prepared_at=now,
+        )
         c.preview = _preview(c)
         c.save(update_fields=["preview"])
-        audit(Actor.of(user), "campaign.prepare", at=now, object_type="campaign", object_id=c.id,
-              detail={"purpose": purpose, "criteria": criteria, "preview": c.preview})
+        audit(
+            Actor.of(user),
+            "campaign.prepare",
+            at=now,
+            object_type="campaign",
+            object_id=c.id,
+            detail={"purpose": purpose, "criteria": criteria, "preview": c.preview},
+        )
     return c
 
 
@@ -390,6 +492,12 @@ def issue_campaign(user, campaign_id: int, *, now: dt.datetime) -> Campaign:
         c.issued = _place(cur, pl, eligible, params)
         c.state, c.issued_at = Campaign.State.ISSUED, now
         c.save(update_fields=["state", "issued_at", "issued"])
-        audit(Actor.of(user), "campaign.issue", at=now, object_type="campaign", object_id=c.id,
-              detail={"issued": c.issued})
+        audit(
+            Actor.of(user),
+            "campaign.issue",
+            at=now,
+            object_type="campaign",
+            object_id=c.id,
+            detail={"issued": c.issued},
+        )
     return c

@@ -16,25 +16,39 @@ def summons_json(s: Summons) -> dict:
     from muster.measures.models import Measure
 
     return {
-        "number": s.number, "state": s.state, "purpose": s.purpose, "person": s.person.national_id,
-        "office": s.office_id, "appear_at": s.appear_at.isoformat(), "place": s.place, "issued_by": s.issued_by,
-        "placed_at": s.placed_at.isoformat(), "deemed_delivery_at": s.deemed_at.isoformat(),
+        "number": s.number,
+        "state": s.state,
+        "purpose": s.purpose,
+        "person": s.person.national_id,
+        "office": s.office_id,
+        "appear_at": s.appear_at.isoformat(),
+        "place": s.place,
+        "issued_by": s.issued_by,
+        "placed_at": s.placed_at.isoformat(),
+        "deemed_delivery_at": s.deemed_at.isoformat(),
         "delivered_at": s.delivered_at.isoformat() if s.delivered_at else None,
         "delivery_channel": s.delivery_channel or None,
         "appeared_at": s.appeared_at.isoformat() if s.appeared_at else None,
         "failed_at": s.failed_at.isoformat() if s.failed_at else None,
         "cancelled_at": s.cancelled_at.isoformat() if s.cancelled_at else None,
-        "valid_reason": s.excuse or None, "further_measures_from": s.further_from.isoformat(),
+        "valid_reason": s.excuse or None,
+        "further_measures_from": s.further_from.isoformat(),
         "document": s.document_id,
         "measures": [measure_json(m) for m in Measure.objects.filter(summons=s).order_by("id")],
     }
 
 
 def measure_json(m) -> dict:
-    return {"kind": m.kind, "state": m.state, "start": m.start.isoformat(), "basis": m.summons.number,
-            "end": m.ended_on.isoformat() if m.ended_on else None, "lift_reason": m.lift_reason or None,
-            "confirmed_at": m.confirmed_at.isoformat() if m.confirmed_at else None,
-            "lifted_by_peer_at": m.peer_lifted_at.isoformat() if m.peer_lifted_at else None}
+    return {
+        "kind": m.kind,
+        "state": m.state,
+        "start": m.start.isoformat(),
+        "basis": m.summons.number,
+        "end": m.ended_on.isoformat() if m.ended_on else None,
+        "lift_reason": m.lift_reason or None,
+        "confirmed_at": m.confirmed_at.isoformat() if m.confirmed_at else None,
+        "lifted_by_peer_at": m.peer_lifted_at.isoformat() if m.peer_lifted_at else None,
+    }
 
 
 VERIFY_LIMIT = 10  # checks per client per 10 minutes
@@ -65,10 +79,20 @@ def verify(request):
                 s = Summons.objects.select_related("person").filter(number=number).first()
                 if s and s.person.birth_date.isoformat() == birth:
                     answer = "cancelled" if s.state == Summons.State.CANCELLED else "valid"
-    return render(request, "summons/verify.html", {
-        "number": number, "birth_date": birth, "answer": answer, "limited": limited,
-        "labels": {"valid": _("This summons is genuine and in force."),
-                   "cancelled": _("This summons was cancelled."),
-                   "unknown": _("No summons matches this number and date of birth.")},
-        "checked_at": timezone.now(),
-    }, status=429 if limited else 200)
+    return render(
+        request,
+        "summons/verify.html",
+        {
+            "number": number,
+            "birth_date": birth,
+            "answer": answer,
+            "limited": limited,
+            "labels": {
+                "valid": _("This summons is genuine and in force."),
+                "cancelled": _("This summons was cancelled."),
+                "unknown": _("No summons matches this number and date of birth."),
+            },
+            "checked_at": timezone.now(),
+        },
+        status=429 if limited else 200,
+    )

@@ -10,15 +10,18 @@ SYS = Actor.system("test")
 PW = "correct horse battery"
 
 
-@pytest.mark.parametrize(("kw", "code"), [
-    ({"role": "emperor"}, "role.unknown"),
-    ({"role": "clerk"}, "office.missing"),
-    ({"role": "clerk", "office": "99-99"}, "office.unknown"),
-    ({"role": "citizen"}, "national_id.missing"),
-    ({"role": "citizen", "national_id": "12345678900"}, "national_id.checksum"),
-    ({"role": "auditor", "national_id": "11223344595"}, "national_id.unexpected"),
-    ({"role": "auditor", "password": "short"}, "password.weak"),
-])
+@pytest.mark.parametrize(
+    ("kw", "code"),
+    [
+        ({"role": "emperor"}, "role.unknown"),
+        ({"role": "clerk"}, "office.missing"),
+        ({"role": "clerk", "office": "99-99"}, "office.unknown"),
+        ({"role": "citizen"}, "national_id.missing"),
+        ({"role": "citizen", "national_id": "12345678900"}, "national_id.checksum"),
+        ({"role": "auditor", "national_id": "11223344595"}, "national_id.unexpected"),
+        ({"role": "auditor", "password": "short"}, "password.weak"),
+    ],
+)
 def test_refusals_name_the_reason(now, kw, code):
     password = kw.pop("password", PW)
     role = kw.pop("role")

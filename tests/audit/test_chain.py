@@ -16,8 +16,18 @@ T0 = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
 
 def _write(n=6):
     actor = Actor("clerk1", "clerk", "77-01")
-    return [record(actor, "person.read", at=T0 + dt.timedelta(minutes=i), object_type="person",
-                   object_id=f"p{i}", person_id=i, detail={"i": i}) for i in range(n)]
+    return [
+        record(
+            actor,
+            "person.read",
+            at=T0 + dt.timedelta(minutes=i),
+            object_type="person",
+            object_id=f"p{i}",
+            person_id=i,
+            detail={"i": i},
+        )
+        for i in range(n)
+    ]
 
 
 class Tamper:
@@ -51,11 +61,10 @@ def test_intact_chain_verifies():
 @pytest.mark.parametrize("op", ["update", "delete"])
 def test_database_refuses_rewriting_audit_rows(op):
     entries = _write(2)
+    rows = AuditEntry.objects.filter(id=entries[0].id)
+    change = (lambda: rows.update(actor="someone else")) if op == "update" else rows.delete
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        if op == "update":
-            AuditEntry.objects.filter(id=entries[0].id).update(actor="someone else")
-        else:
-            AuditEntry.objects.filter(id=entries[0].id).delete()
+        change()
     assert AuditEntry.objects.get(id=entries[0].id).actor == "clerk1"
 
 
@@ -100,8 +109,7 @@ def test_inserted_entry_is_named():
         # Make room for a forged entry at 3 by shifting the later ones up (ids descending).
         for e in reversed(entries[2:]):
             AuditEntry.objects.filter(id=e.id).update(id=e.id + 1)
-        forged = AuditEntry(id=3, at=T0, actor="intruder", action="person.read",
-                            prev_hash=entries[1].hash, detail={})
+        forged = AuditEntry(id=3, at=T0, actor="intruder", action="person.read", prev_hash=entries[1].hash, detail={})
         forged.hash = services.entry_hash(forged)
         forged.save(force_insert=True)
     result = verify()
@@ -114,8 +122,14 @@ def test_swapped_entries_are_named():
     with Tamper():
         for src, dst in ((a, b), (b, a)):
             AuditEntry.objects.filter(id=dst.id).update(
-                at=src.at, actor=src.actor, object_id=src.object_id, person_id=src.person_id,
-                detail=src.detail, prev_hash=src.prev_hash, hash=src.hash)
+                at=src.at,
+                actor=src.actor,
+                object_id=src.object_id,
+                person_id=src.person_id,
+                detail=src.detail,
+                prev_hash=src.prev_hash,
+                hash=src.hash,
+            )
     result = verify()
     assert (result.ok, result.first_bad) == (False, 2)
 

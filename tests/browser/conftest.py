@@ -19,9 +19,15 @@ import pytest
 
 CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MUSTER = Path(sys.executable).parent / "muster"
 PASSWORD = "browser-test-password-7"
 CALL_UP_BIRTH_YEARS = {str(y) for y in range(2000, 2006)}
@@ -70,14 +76,18 @@ class Site:
 
 def _env(home: Path) -> dict[str, str]:
     # The server is what an operator runs: no test settings, no inherited database.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL") and not k.startswith("MUSTER_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL") and not k.startswith("MUSTER_")
+    }
     return {**env, "MUSTER_HOME": str(home), "MUSTER_PASSWORD": PASSWORD}
 
 
 def _muster(env: dict, *args: str, check: bool = True) -> dict | None:
-    done = subprocess.run([str(MUSTER), *args, "--json"], env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    done = subprocess.run(
+        [str(MUSTER), *args, "--json"], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     if done.returncode != 0:
         if check:
             pytest.fail(f"muster {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
@@ -93,9 +103,14 @@ def _call_up_age_men(population: Path):
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if (isinstance(rec, dict) and rec.get("sex") == "M" and rec.get("citizenship") == "RU"
-                    and str(rec.get("birth_date", ""))[:4] in CALL_UP_BIRTH_YEARS
-                    and not rec.get("death_date") and isinstance(rec.get("national_id"), str)):
+            if (
+                isinstance(rec, dict)
+                and rec.get("sex") == "M"
+                and rec.get("citizenship") == "RU"
+                and str(rec.get("birth_date", ""))[:4] in CALL_UP_BIRTH_YEARS
+                and not rec.get("death_date")
+                and isinstance(rec.get("national_id"), str)
+            ):
                 yield rec
 
 
@@ -106,8 +121,12 @@ def _women(population: Path):
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if (isinstance(rec, dict) and rec.get("sex") == "F" and not rec.get("death_date")
-                    and isinstance(rec.get("national_id"), str)):
+            if (
+                isinstance(rec, dict)
+                and rec.get("sex") == "F"
+                and not rec.get("death_date")
+                and isinstance(rec.get("national_id"), str)
+            ):
                 yield rec
 
 
@@ -129,17 +148,14 @@ def _pick_persons(env: dict, population: Path) -> tuple[dict, dict]:
     for rec in _call_up_age_men(population):
         if not women.get(_office_of(rec)):
             continue
-        person = _muster(env, "person", rec["national_id"], "--purpose", "browser test set-up",
-                         check=False)
+        person = _muster(env, "person", rec["national_id"], "--purpose", "browser test set-up", check=False)
         if not (person and person.get("office")):
             continue
         for w in women.get(person["office"], []):
-            woman = _muster(env, "person", w["national_id"], "--purpose", "browser test set-up",
-                            check=False)
+            woman = _muster(env, "person", w["national_id"], "--purpose", "browser test set-up", check=False)
             if woman and woman.get("office") == person["office"] and woman.get("sex") == "F":
                 return person, woman
-    pytest.fail(f"no RU man born 2000-2005 with a woman of his office among the persons of "
-                f"{population}")
+    pytest.fail(f"no RU man born 2000-2005 with a woman of his office among the persons of {population}")
 
 
 def _free_port() -> int:
@@ -154,7 +170,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float
         if server.poll() is not None:
             pytest.fail(f"muster serve exited {server.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url + "/accounts/login/", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(url + "/accounts/login/", timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -187,11 +203,20 @@ def site(tmp_path_factory) -> Site:
 
     other_office = next(code for code, *_ in reference_offices() if code != person["office"])
     current = next(v for v in person["provenance"]["national_id"] if v["current"])
-    site = Site(url="", home=home, national_id=person["national_id"], surname=person["surname"],
-                given_name=person["given_name"], birth_date=person["birth_date"],
-                office=person["office"], other_office=other_office,
-                record_id=current["record_id"], batch=current["batch"],
-                woman_national_id=woman["national_id"], woman_surname=woman["surname"])
+    site = Site(
+        url="",
+        home=home,
+        national_id=person["national_id"],
+        surname=person["surname"],
+        given_name=person["given_name"],
+        birth_date=person["birth_date"],
+        office=person["office"],
+        other_office=other_office,
+        record_id=current["record_id"],
+        batch=current["batch"],
+        woman_national_id=woman["national_id"],
+        woman_surname=woman["surname"],
+    )
     add = ("user", "add")
     _muster(env, *add, site.clerk, "--role", "clerk", "--office", site.office)
     _muster(env, *add, site.second_clerk, "--role", "clerk", "--office", site.office)
@@ -202,9 +227,13 @@ def site(tmp_path_factory) -> Site:
     port = _free_port()
     log = home / "serve.log"
     with log.open("w") as out:
-        server = subprocess.Popen([str(MUSTER), "serve", "--port", str(port), "--workers", "1"],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [str(MUSTER), "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, server, log)
@@ -249,20 +278,24 @@ def axe_source(tmp_path_factory) -> str:
     """axe-core 4 from the npm registry, fetched once per session."""
     npm = shutil.which("npm")
     if npm is None:
-        _unavailable("npm is not installed, so axe-core cannot be fetched: "
-                     "accessibility check skipped")
+        _unavailable("npm is not installed, so axe-core cannot be fetched: accessibility check skipped")
     folder = tmp_path_factory.mktemp("axe")
-    env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false",
-           "npm_config_audit": "false"}
+    env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false"}
     try:
-        done = subprocess.run([npm, "pack", "axe-core@4", "--silent"], cwd=folder, env=env,
-                              capture_output=True, text=True, timeout=180, check=False)
+        done = subprocess.run(
+            [npm, "pack", "axe-core@4", "--silent"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         _unavailable("npm pack axe-core@4 timed out: accessibility check skipped")
     packed = sorted(folder.glob("axe-core-*.tgz"))
     if done.returncode != 0 or not packed:
-        _unavailable(f"npm pack axe-core@4 failed ({done.stderr.strip()[-300:]}): "
-                     "accessibility check skipped")
+        _unavailable(f"npm pack axe-core@4 failed ({done.stderr.strip()[-300:]}): accessibility check skipped")
     with tarfile.open(packed[-1]) as tgz:
         member = tgz.extractfile("package/axe.min.js")
         assert member is not None

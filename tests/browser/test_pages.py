@@ -78,8 +78,7 @@ def test_clerk_finds_a_person_by_name_and_date_of_birth(page, site):
 def test_search_by_name_ignores_case_and_takes_the_russian_date_format(page, site):
     sign_in(page, site, site.clerk)
     y, m, d = site.birth_date.split("-")
-    search(page, surname=site.surname.upper(), given_name=site.given_name,
-           birth_date=f"{d}.{m}.{y}")
+    search(page, surname=site.surname.upper(), given_name=site.given_name, birth_date=f"{d}.{m}.{y}")
     expect(page.locator(f"a[href^='/office/persons/{site.national_id}/']")).to_be_visible()
 
 
@@ -108,8 +107,9 @@ def test_search_without_criteria_or_reason_says_what_to_enter(page, site):
     sign_in(page, site, site.clerk)
     search(page, purpose="", surname=site.surname)
     summary = page.locator(".govuk-error-summary")
-    expect(summary.get_by_role("link")).to_have_text(["Enter a date of birth",
-                                                     "Select why you are looking for this person"])
+    expect(summary.get_by_role("link")).to_have_text(
+        ["Enter a date of birth", "Select why you are looking for this person"]
+    )
     expect(summary.get_by_role("link").last).to_have_attribute("href", "#purpose")
 
 

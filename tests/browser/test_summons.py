@@ -47,9 +47,7 @@ def expect_error(page, text: str | re.Pattern, href: str | None = None) -> None:
         expect(link).to_have_attribute("href", href)
 
 
-def test_clerk_issues_a_call_up_the_citizen_sees_it_and_appearance_lifts_the_restriction(
-    new_page, site
-):
+def test_clerk_issues_a_call_up_the_citizen_sees_it_and_appearance_lifts_the_restriction(new_page, site):
     clerk = new_page()
     sign_in(clerk, site, site.clerk)
     open_card_of(clerk, site.national_id, site.surname)
@@ -66,9 +64,7 @@ def test_clerk_issues_a_call_up_the_citizen_sees_it_and_appearance_lifts_the_res
     expect(exit_ban).to_contain_text("In force")
 
     issue(clerk, "call_up", days=12)
-    expect_error(
-        clerk, re.compile("already has an open summons for this purpose"), "#issue-purpose"
-    )
+    expect_error(clerk, re.compile("already has an open summons for this purpose"), "#issue-purpose")
     expect(clerk.locator("#issue-purpose")).to_have_value("call_up")
     expect(clerk.locator(".govuk-summary-card")).to_have_count(1)
 
@@ -80,9 +76,7 @@ def test_clerk_issues_a_call_up_the_citizen_sees_it_and_appearance_lifts_the_res
     expect(mine).to_contain_text(in_days(10))
     expect(citizen.locator(f"#measure-{number}-exit")).to_contain_text("Ban on leaving the country")
     expect(citizen.locator("main")).to_contain_text("Appear at the recruitment office")
-    expect(citizen.locator(".muster-notifications").first).to_contain_text(
-        f"Summons {number} was placed"
-    )
+    expect(citizen.locator(".muster-notifications").first).to_contain_text(f"Summons {number} was placed")
 
     link = mine.get_by_role("link", name=re.compile("Download the signed PDF"))
     response = citizen.request.get(link.get_attribute("href"))
@@ -125,9 +119,7 @@ def test_a_woman_is_refused_call_up_and_a_medical_summons_runs_its_course(new_pa
     sign_in(clerk, site, site.clerk)
     open_card_of(clerk, site.woman_national_id, site.woman_surname)
     expect(clerk.locator("#decision-status")).to_have_text("Not liable for call-up")
-    expect(clerk.locator("#decision-ground")).to_contain_text(
-        "Only men are called up for military service."
-    )
+    expect(clerk.locator("#decision-ground")).to_contain_text("Only men are called up for military service.")
     expect(clerk.locator("#decision-ground")).to_contain_text("53-FZ Art. 22 part 1 item a")
 
     issue(clerk, "call_up")
@@ -155,9 +147,7 @@ def test_a_woman_is_refused_call_up_and_a_medical_summons_runs_its_course(new_pa
 
     card.get_by_label("Valid reason for not appearing").select_option("illness")
     follow(clerk, card.get_by_role("button", name=re.compile("^Record a valid reason")))
-    expect(clerk.locator(".govuk-notification-banner--success")).to_contain_text(
-        "Valid reason recorded"
-    )
+    expect(clerk.locator(".govuk-notification-banner--success")).to_contain_text("Valid reason recorded")
     expect(card).to_contain_text("Illness or injury")
     exit_ban = clerk.locator(f"#measure-{number}-exit")
     expect(exit_ban).to_contain_text("Lifted")
@@ -209,9 +199,7 @@ def test_campaign_four_eyes_and_issue(new_page, site):
     clerk.get_by_label("Reserve", exact=True).check()
     clerk.locator("#appear_date").fill(in_days(14))
     follow(clerk, clerk.get_by_role("button", name="Prepare and preview"))
-    expect(clerk.locator(".govuk-notification-banner--success")).to_contain_text(
-        "Campaign prepared"
-    )
+    expect(clerk.locator(".govuk-notification-banner--success")).to_contain_text("Campaign prepared")
     expect(clerk.locator("#campaign-state")).to_have_text("Prepared, waiting for approval")
     eligible = int(clerk.locator("#preview-eligible").inner_text())
     assert int(clerk.locator("#preview-selected").inner_text()) >= eligible
@@ -233,9 +221,7 @@ def test_campaign_four_eyes_and_issue(new_page, site):
     second.goto(url)
     follow(second, second.get_by_role("button", name="Issue the summonses"))
     expect(second.locator("#campaign-state")).to_have_text("Issued")
-    expect(second.locator("#issued-count")).to_have_text(
-        re.compile(rf"^{eligible} summons(es)? issued$")
-    )
+    expect(second.locator("#issued-count")).to_have_text(re.compile(rf"^{eligible} summons(es)? issued$"))
     expect(second.locator(".govuk-notification-banner--success")).to_contain_text(
         f"Campaign issued: {eligible} summons"
     )
@@ -251,9 +237,7 @@ def test_an_office_head_may_not_approve_a_campaign_they_prepared(page, site):
     page.locator("#appear_date").fill(in_days(20))
     follow(page, page.get_by_role("button", name="Prepare and preview"))
     follow(page, page.get_by_role("button", name="Approve the campaign"))
-    expect_error(
-        page, re.compile("You prepared this campaign, so you may not approve it"), "#approve"
-    )
+    expect_error(page, re.compile("You prepared this campaign, so you may not approve it"), "#approve")
     expect(page.locator("#campaign-state")).to_have_text("Prepared, waiting for approval")
 
 
@@ -268,9 +252,7 @@ def test_the_citizen_contests_the_decision(page, site):
     page.get_by_label("What is wrong with the decision?").fill("I study full time at a university.")
     follow(page, page.get_by_role("button", name="Send to the recruitment office"))
     expect(page).to_have_url(f"{site.url}/my/decision/")
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        "Your objection was sent"
-    )
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Your objection was sent")
     expect(page.locator("main")).to_contain_text("I study full time at a university.")
 
 
@@ -285,9 +267,7 @@ def test_the_office_asks_for_a_data_check_and_the_citizen_corrects_the_phone(new
     follow(head, head.get_by_role("button", name="Preview"))
     expect(head.locator("#clarification-preview")).to_contain_text("would be asked")
     follow(head, head.get_by_role("button", name="Send the requests"))
-    expect(head.locator(".govuk-notification-banner--success")).to_contain_text(
-        "asked to check their data"
-    )
+    expect(head.locator(".govuk-notification-banner--success")).to_contain_text("asked to check their data")
 
     citizen = new_page()
     sign_in(citizen, site, site.citizen)
@@ -301,9 +281,7 @@ def test_the_office_asks_for_a_data_check_and_the_citizen_corrects_the_phone(new
     citizen.get_by_label("Phone").fill("+7 912 345-67-89")
     follow(citizen, citizen.get_by_role("button", name="Send corrections"))
     expect(citizen).to_have_url(f"{site.url}/my/record/")
-    expect(citizen.locator(".govuk-notification-banner--success")).to_contain_text(
-        "Your corrections were recorded"
-    )
+    expect(citizen.locator(".govuk-notification-banner--success")).to_contain_text("Your corrections were recorded")
     expect(citizen.locator("#attr-phone")).to_contain_text("+79123456789")
     expect(citizen.get_by_role("link", name="Check your details")).to_have_count(0)
 
@@ -315,9 +293,7 @@ def test_the_decision_and_the_card_in_russian(new_page, site):
     follow(page, page.get_by_role("button", name="Русский"))
     expect(page.locator("h1")).to_have_text("Решение о ваших правах")
     open_all_details(page)
-    expect(page.locator("#ground-female")).to_contain_text(
-        "На военную службу призываются только мужчины."
-    )
+    expect(page.locator("#ground-female")).to_contain_text("На военную службу призываются только мужчины.")
     expect(page.locator("#ground-female")).to_contain_text("ст. 22")
 
     clerk = new_page()

@@ -12,7 +12,5 @@ def test_every_ground_summary_and_citation_has_a_russian_translation():
     missing = []
     with translation.override("ru"):
         for g in engine.load("ru").grounds:
-            missing += [
-                text for text in (g.summary, g.citation) if translation.gettext(text) == text
-            ]
+            missing += [text for text in (g.summary, g.citation) if translation.gettext(text) == text]
     assert missing == []

@@ -28,11 +28,7 @@ def _qr_matrix(data: bytes) -> list[list[int]]:
     page = reader.pages[0]
     xobjects = page["/Resources"]["/XObject"]
     [form] = [xobjects[name].get_object() for name in xobjects if pdf.QR_FORM in name]
-    rects = [
-        [float(v) for v in operands]
-        for operands, op in ContentStream(form, reader).operations
-        if op == b"re"
-    ]
+    rects = [[float(v) for v in operands] for operands, op in ContentStream(form, reader).operations if op == b"re"]
     size = float(form["/BBox"][2])
     module = min(w for _, _, w, _ in rects)
     n = round(size / module)
@@ -112,10 +108,7 @@ def test_a_signature_from_another_ca_is_intact_but_not_valid(summons, tmp_path):
 
 
 def test_unsigned_and_broken_files_are_not_valid(summons):
-    assert (
-        pdf.verify_pdf(pdf.render_summons(summons))["problem"]
-        == "the document carries no signature"
-    )
+    assert pdf.verify_pdf(pdf.render_summons(summons))["problem"] == "the document carries no signature"
     result = pdf.verify_pdf(b"not a pdf at all")
     assert (result["valid"], result["intact"]) == (False, False)
 
@@ -150,17 +143,13 @@ def test_office_certificate_is_issued_by_the_ca_once(tmp_path, settings):
         True,
         False,
     )
-    assert (
-        cert.subject.rfc4514_string() == "OU=Moscow office 1,O=muster,CN=Recruitment office 77-01"
-    )
+    assert cert.subject.rfc4514_string() == "OU=Moscow office 1,O=muster,CN=Recruitment office 77-01"
     with pytest.raises(ValueError, match="office code"):
         pki.office_signer("../ca", "x")
 
 
 def test_summons_document_is_rendered_signed_and_stored(summons, person, office, now):
-    doc = services.summons_document(
-        summons, now=now, created_by="clerk1", owner=person, office=office
-    )
+    doc = services.summons_document(summons, now=now, created_by="clerk1", owner=person, office=office)
     assert (doc.doc_type, doc.media_type, doc.signed) == ("summons", "application/pdf", True)
     assert doc.signer == f"Recruitment office {office.code}"
     assert doc.retention_until == dt.date(2031, 6, 1)

@@ -111,9 +111,7 @@ def test_the_setting_picks_the_backend():
 
 @pytest.mark.django_db
 def test_store_document_writes_bytes_row_and_audit_entry(person, office):
-    doc = _store(
-        b"cert v1", owner=person, office=office, created_by=Actor("clerk1", "clerk", office.code)
-    )
+    doc = _store(b"cert v1", owner=person, office=office, created_by=Actor("clerk1", "clerk", office.code))
     assert doc.sha256 == hashlib.sha256(b"cert v1").hexdigest()
     assert (doc.size, doc.version, doc.previous, doc.signed) == (7, 1, None, False)
     assert doc.retention_until == dt.date(2031, 6, 1)

@@ -33,9 +33,9 @@ def http(method: str, url: str, body=None, headers=None):
     data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
     # Only ever the peer's own http://127.0.0.1 URL, never a file: or other scheme.
     assert url.startswith("http://127.0.0.1:")
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             status, raw, ctype = response.status, response.read(), response.headers["Content-Type"]
     except urllib.error.HTTPError as exc:
         status, raw, ctype = exc.code, exc.read(), exc.headers["Content-Type"]
@@ -53,12 +53,18 @@ class PeerProcess:
         self.proc = None
 
     def start(self):
-        code = ("from pathlib import Path; from muster.exchange.border.app import run; "
-                f"run({self.port}, Path({str(self.home)!r}), Path({str(self.registry_key)!r}))")
+        code = (
+            "from pathlib import Path; from muster.exchange.border.app import run; "
+            f"run({self.port}, Path({str(self.home)!r}), Path({str(self.registry_key)!r}))"
+        )
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", code], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "MUSTER_ACCESS_LOG": ""}, start_new_session=True,
+                [sys.executable, "-c", code],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "MUSTER_ACCESS_LOG": ""},
+                start_new_session=True,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -92,8 +98,14 @@ class Registry:
     def message(self, type_: str, body: dict, *, seq=None, id_=None) -> dict:
         if seq is None:
             seq, self.next_seq = self.next_seq, self.next_seq + 1
-        return {"id": id_ or f"{self.peer}:{seq}", "peer": self.peer, "seq": seq, "type": type_,
-                "sent_at": "2026-06-01T10:00:00+00:00", "body": body}
+        return {
+            "id": id_ or f"{self.peer}:{seq}",
+            "peer": self.peer,
+            "seq": seq,
+            "type": type_,
+            "sent_at": "2026-06-01T10:00:00+00:00",
+            "body": body,
+        }
 
     def post(self, envelope) -> dict:
         status, answer = http("POST", f"{self.url}/messages", envelope)
@@ -112,14 +124,21 @@ class Registry:
 
     def snapshot(self, restrictions: list[dict], **kw) -> dict:
         ids = [r["restriction_id"] for r in restrictions]
-        return self.send("snapshot", {"restrictions": restrictions, "digest": protocol.digest(ids)},
-                         **kw)
+        return self.send("snapshot", {"restrictions": restrictions, "digest": protocol.digest(ids)}, **kw)
 
 
 def restriction(rid: str, national_id: str = "01019912345", kind: str = "exit") -> dict:
-    return {"restriction_id": rid, "national_id": national_id, "surname": "Petrov",
-            "given_name": "Ivan", "patronymic": "Sergeevich", "birth_date": "1999-01-01",
-            "kind": kind, "start": "2026-06-01", "basis": f"S-{rid}"}
+    return {
+        "restriction_id": rid,
+        "national_id": national_id,
+        "surname": "Petrov",
+        "given_name": "Ivan",
+        "patronymic": "Sergeevich",
+        "birth_date": "1999-01-01",
+        "kind": kind,
+        "start": "2026-06-01",
+        "basis": f"S-{rid}",
+    }
 
 
 @pytest.fixture
@@ -172,8 +191,7 @@ def test_add_denies_and_lift_allows(peer, registry):
     assert registry.add("M1") == {"id": "border:1", "status": "accepted"}
     answer = check(peer)
     assert answer["may_cross"] is False
-    assert answer["restrictions"] == [
-        {"restriction_id": "M1", "kind": "exit", "start": "2026-06-01", "basis": "S-M1"}]
+    assert answer["restrictions"] == [{"restriction_id": "M1", "kind": "exit", "start": "2026-06-01", "basis": "S-M1"}]
     assert check(peer, "02029912345")["may_cross"] is True
     assert registry.lift("M1") == {"id": "border:2", "status": "accepted"}
     assert check(peer) == {"national_id": "01019912345", "may_cross": True, "restrictions": []}
@@ -206,8 +224,7 @@ def test_duplicate_id_is_accepted_once(peer, registry):
 def test_concurrent_copies_apply_once(peer, registry):
     envelope = protocol.sign(registry.key, registry.message("restriction.add", restriction("M1")))
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(registry.post(envelope)))
-               for _ in range(8)]
+    threads = [threading.Thread(target=lambda: answers.append(registry.post(envelope))) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -252,9 +269,9 @@ def test_replayed_seq_with_another_id_is_refused(peer, registry):
 
 
 def test_gap_is_refused_then_resent_from_expected(peer, registry):
-    registry.add("M1")                      # seq 1
-    lost = registry.message("restriction.add", restriction("M2"))      # seq 2, never arrives
-    later = registry.message("restriction.add", restriction("M3"))     # seq 3
+    registry.add("M1")  # seq 1
+    lost = registry.message("restriction.add", restriction("M2"))  # seq 2, never arrives
+    later = registry.message("restriction.add", restriction("M3"))  # seq 3
     answer = registry.post(protocol.sign(registry.key, later))
     assert answer["status"] == "rejected"
     assert answer["reason"] == "sequence.gap"
@@ -272,18 +289,14 @@ def test_snapshot_reports_differences_and_replaces_the_list(peer, registry):
     registry.add("M1")
     registry.add("M2")
     registry.add("M4", national_id="03039912345")
-    answer = registry.snapshot([restriction("M2"), restriction("M3"),
-                                restriction("M4", national_id="03039912345")])
-    assert answer == {"id": "border:4", "status": "accepted", "digest_match": False,
-                      "missing": ["M3"], "extra": ["M1"]}
+    answer = registry.snapshot([restriction("M2"), restriction("M3"), restriction("M4", national_id="03039912345")])
+    assert answer == {"id": "border:4", "status": "accepted", "digest_match": False, "missing": ["M3"], "extra": ["M1"]}
     assert [r["restriction_id"] for r in check(peer)["restrictions"]] == ["M2", "M3"]
     assert health(peer)["restrictions"] == 3
     # What the snapshot brought in is confirmed like an add.
     assert [m["message"]["body"]["restriction_id"] for m in outbox(peer, after=3)] == ["M3"]
-    again = registry.snapshot([restriction("M2"), restriction("M3"),
-                               restriction("M4", national_id="03039912345")])
-    assert again == {"id": "border:5", "status": "accepted", "digest_match": True,
-                     "missing": [], "extra": []}
+    again = registry.snapshot([restriction("M2"), restriction("M3"), restriction("M4", national_id="03039912345")])
+    assert again == {"id": "border:5", "status": "accepted", "digest_match": True, "missing": [], "extra": []}
     empty = registry.snapshot([])
     assert empty["missing"] == []
     assert empty["extra"] == ["M2", "M3", "M4"]
@@ -338,8 +351,7 @@ def test_admin_lift_is_signed_and_reported(peer, registry):
     assert last["body"]["reason"] == "court order 12/2026"
     status, answer = http("POST", f"{peer.url}/admin/lift", body, {"X-Admin-Token": token})
     assert status == 404
-    status, answer = http("POST", f"{peer.url}/admin/lift", {"restriction_id": "M1"},
-                          {"X-Admin-Token": token})
+    status, answer = http("POST", f"{peer.url}/admin/lift", {"restriction_id": "M1"}, {"X-Admin-Token": token})
     assert status == 400
 
 
@@ -403,13 +415,11 @@ def test_bad_input_is_answered_not_crashed(peer, registry):
     # Signed but wrong: a rejection the registry can act on, not an HTTP error.
     for message, reason in [
         (registry.message("restriction.add", restriction("M1"), seq=0), "message.malformed"),
-        ({**registry.message("restriction.add", restriction("M1"), seq=1), "seq": "1"},
-         "message.malformed"),
+        ({**registry.message("restriction.add", restriction("M1"), seq=1), "seq": "1"}, "message.malformed"),
         (registry.message("restriction.add", {"restriction_id": "M1"}, seq=1), "message.malformed"),
         (registry.message("restriction.remove", restriction("M1"), seq=1), "message.malformed"),
         (registry.message("snapshot", {"restrictions": "all"}, seq=1), "message.malformed"),
-        ({**registry.message("restriction.add", restriction("M1"), seq=1), "peer": "tax_service"},
-         "peer.mismatch"),
+        ({**registry.message("restriction.add", restriction("M1"), seq=1), "peer": "tax_service"}, "peer.mismatch"),
     ]:
         answer = registry.post(protocol.sign(registry.key, message))
         assert (answer["status"], answer["reason"]) == ("rejected", reason), message
@@ -420,8 +430,8 @@ def test_bad_input_is_answered_not_crashed(peer, registry):
 
 def test_message_log_keeps_every_applied_message_and_its_answer(peer, registry):
     registry.add("M1")
-    registry.add("M1", seq=1)                     # a duplicate: logged once
-    registry.add("M2", seq=5)                     # a gap: refused, not applied
+    registry.add("M1", seq=1)  # a duplicate: logged once
+    registry.add("M2", seq=5)  # a gap: refused, not applied
     registry.lift("M1", seq=2)
     registry.snapshot([restriction("M3")], seq=3)
     # Read-only, beside the running peer (WAL lets a reader in while it writes).
@@ -433,8 +443,10 @@ def test_message_log_keeps_every_applied_message_and_its_answer(peer, registry):
     finally:
         conn.close()
     assert [(s, i, t) for s, i, t, _, _ in rows] == [
-        (1, "border:1", "restriction.add"), (2, "border:2", "restriction.lift"),
-        (3, "border:3", "snapshot")]
+        (1, "border:1", "restriction.add"),
+        (2, "border:2", "restriction.lift"),
+        (3, "border:3", "snapshot"),
+    ]
     for _, _, _, envelope, answer in rows:
         # Kept verbatim: the signature still verifies against the registry's key.
         protocol.verify(registry.key.public_key(), json.loads(envelope))
@@ -444,8 +456,6 @@ def test_message_log_keeps_every_applied_message_and_its_answer(peer, registry):
 
 
 def test_peer_runs_without_django():
-    code = ("import sys, muster.exchange.border.app; "
-            "print(sorted(m for m in sys.modules if 'django' in m))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
+    code = "import sys, muster.exchange.border.app; print(sorted(m for m in sys.modules if 'django' in m))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -25,7 +25,7 @@ SYS = Actor.system("test")
 
 
 def get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=10) as r:
         return json.loads(r.read())
 
 
@@ -33,15 +33,16 @@ def get(url: str) -> dict:
 def border(tmp_path):
     process = PeerProcess(tmp_path / "border-home", keys.exchange_public_key_file(), tmp_path / "border.log")
     process.start()
-    Peer.objects.filter(name="border").update(url=process.url, public_key="", next_seq=1, last_delivered_seq=0,
-                                             inbound_cursor=0)
+    Peer.objects.filter(name="border").update(
+        url=process.url, public_key="", next_seq=1, last_delivered_seq=0, inbound_cursor=0
+    )
     services.trust("border", get(f"{process.url}/health") and _pem(process.url), actor=SYS, now=timezone.now())
     yield process
     process.kill()
 
 
 def _pem(url: str) -> str:
-    with urllib.request.urlopen(f"{url}/public-key", timeout=10) as r:  # noqa: S310
+    with urllib.request.urlopen(f"{url}/public-key", timeout=10) as r:
         return r.read().decode()
 
 
@@ -169,13 +170,17 @@ def test_peer_lifting_on_its_own_is_recorded(border, men):
     services.run_once()
     token = (border.home / "admin-token").read_text().strip()
     m = Measure.objects.get(summons=s, kind="exit")
-    req = urllib.request.Request(f"{border.url}/admin/lift", method="POST",  # noqa: S310
-                                 data=json.dumps({"restriction_id": f"M{m.id}", "reason": "court order"}).encode(),
-                                 headers={"X-Admin-Token": token, "Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
+    req = urllib.request.Request(
+        f"{border.url}/admin/lift",
+        method="POST",
+        data=json.dumps({"restriction_id": f"M{m.id}", "reason": "court order"}).encode(),
+        headers={"X-Admin-Token": token, "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(req, timeout=10).close()
     services.run_once()
     m.refresh_from_db()
-    assert m.peer_lifted_at is not None and m.peer_reason == "court order"
+    assert m.peer_lifted_at is not None
+    assert m.peer_reason == "court order"
     assert InboundMessage.objects.filter(type="restriction.lifted_by_peer").exists()
     from muster.registry.services import person_record
 
@@ -189,7 +194,9 @@ def test_snapshot_reconciles(border, men):
     services.run_once()
     services.run_once(snapshot_due=True)
     rec = Reconciliation.objects.get()
-    assert rec.digest_match and rec.missing == [] and rec.extra == []
+    assert rec.digest_match
+    assert rec.missing == []
+    assert rec.extra == []
     # A difference: the registry lifted one without telling (simulated), the snapshot repairs the list.
     Measure.objects.filter(person=men[0]).update(state="lifted")
     services.run_once(snapshot_due=True)

@@ -14,11 +14,23 @@ def key():
 
 
 def message(**overrides):
-    return {"id": "border:1", "peer": "border", "seq": 1, "type": "restriction.add",
-            "sent_at": "2026-06-01T10:00:00+00:00",
-            "body": {"restriction_id": "M1", "national_id": "0101", "surname": "Иванов",
-                     "kind": "exit", "start": "2026-06-01", "basis": "S-1", "patronymic": None},
-            **overrides}
+    return {
+        "id": "border:1",
+        "peer": "border",
+        "seq": 1,
+        "type": "restriction.add",
+        "sent_at": "2026-06-01T10:00:00+00:00",
+        "body": {
+            "restriction_id": "M1",
+            "national_id": "0101",
+            "surname": "Иванов",
+            "kind": "exit",
+            "start": "2026-06-01",
+            "basis": "S-1",
+            "patronymic": None,
+        },
+        **overrides,
+    }
 
 
 def test_sign_verify_round_trip(key):
@@ -39,10 +51,16 @@ def test_envelope_carries_what_was_signed(key):
     assert protocol.verify(key.public_key(), envelope)["body"]["start"] == "2026-06-01"
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    (("seq",), 2), (("id",), "border:2"), (("body", "kind"), "driving"),
-    (("body", "national_id"), "0102"), (("body", "extra"), "x"),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("seq",), 2),
+        (("id",), "border:2"),
+        (("body", "kind"), "driving"),
+        (("body", "national_id"), "0102"),
+        (("body", "extra"), "x"),
+    ],
+)
 def test_tampered_message_fails(key, path, value):
     envelope = protocol.sign(key, message())
     tampered = copy.deepcopy(envelope)
@@ -58,8 +76,15 @@ def test_tampered_signature_fails(key):
     envelope = protocol.sign(key, message())
     raw = bytearray(protocol.b64url_decode(envelope["signature"]))
     raw[0] ^= 1
-    for signature in (protocol.b64url_encode(bytes(raw)), envelope["signature"] + "==", "", "!!",
-                      None, 17, envelope["signature"][:-2]):
+    for signature in (
+        protocol.b64url_encode(bytes(raw)),
+        envelope["signature"] + "==",
+        "",
+        "!!",
+        None,
+        17,
+        envelope["signature"][:-2],
+    ):
         with pytest.raises(protocol.BadSignature):
             protocol.verify(key.public_key(), {**envelope, "signature": signature})
 
@@ -78,8 +103,7 @@ def test_wrong_key_fails(key):
         protocol.verify(key.public_key(), {**genuine, "key_id": "0" * 16})
 
 
-@pytest.mark.parametrize(
-    "envelope", [None, [], "x", {}, {"message": [], "signature": "", "key_id": ""}])
+@pytest.mark.parametrize("envelope", [None, [], "x", {}, {"message": [], "signature": "", "key_id": ""}])
 def test_not_an_envelope_fails(key, envelope):
     with pytest.raises(protocol.BadSignature):
         protocol.verify(key.public_key(), envelope)

@@ -148,10 +148,7 @@ def test_national_id_written_with_separators_agrees(model, persons):
     rec = as_record(p, national_id=f"{nid[:3]}-{nid[3:6]}-{nid[6:9]} {nid[9:]}")
     cand, _ = best(model, persons, rec)
     assert cand.person_id == p["person_id"]
-    assert (
-        cand.field_weights["national_id"]
-        == best(model, persons, as_record(p))[0].field_weights["national_id"]
-    )
+    assert cand.field_weights["national_id"] == best(model, persons, as_record(p))[0].field_weights["national_id"]
 
 
 def test_exact_link_beats_a_namesake(model, persons):
@@ -175,11 +172,7 @@ def test_surname_typo_without_national_id_links(model, persons):
     assert cand.person_id == p["person_id"]
     assert cand.probability >= model.upper
     assert outcome == "link"
-    assert (
-        0
-        < cand.field_weights["surname"]
-        < best(model, persons, as_record(p))[0].field_weights["surname"]
-    )
+    assert 0 < cand.field_weights["surname"] < best(model, persons, as_record(p))[0].field_weights["surname"]
 
 
 def test_swapped_given_name_and_patronymic_links(model, persons):
@@ -218,10 +211,7 @@ def test_wrong_national_id_alone_is_not_decisive(model, persons):
     cand, outcome = best(model, persons, as_record(p, national_id=other["national_id"]))
     assert cand.person_id == p["person_id"]
     assert outcome in ("link", "review")
-    by_id = {
-        c.person_id: c
-        for c in model.score([as_record(p, national_id=other["national_id"])], persons)["r1"]
-    }
+    by_id = {c.person_id: c for c in model.score([as_record(p, national_id=other["national_id"])], persons)["r1"]}
     assert other["person_id"] not in by_id or by_id[other["person_id"]].probability < model.lower
 
 
@@ -264,9 +254,7 @@ def test_score_returns_every_key_best_first(model, persons):
 def test_weights_add_up(model, persons):
     cand = model.score([as_record(persons[50], national_id=None)], persons)["r1"][0]
     prior = model.settings["probability_two_random_records_match"]
-    assert math.isclose(
-        cand.weight, math.log2(prior / (1 - prior)) + sum(cand.field_weights.values()), abs_tol=1e-6
-    )
+    assert math.isclose(cand.weight, math.log2(prior / (1 - prior)) + sum(cand.field_weights.values()), abs_tol=1e-6)
     assert math.isclose(cand.probability, 2**cand.weight / (1 + 2**cand.weight), rel_tol=1e-9)
 
 

@@ -62,15 +62,27 @@ def test_each_field_reason_code(feed, now, overrides, reason):
     assert (result["received"], result["applied"], result["quarantined"]) == (2, 1, 1)
     assert reason in result["reasons"]
     receipt = [orjson.loads(x) for x in (feed.folder / "receipt.jsonl").read_bytes().splitlines()]
-    assert receipt[0] == {"line": 1, "record_id": good["record_id"], "outcome": "applied",
-                          "person": good["national_id"], "reasons": []}
+    assert receipt[0] == {
+        "line": 1,
+        "record_id": good["record_id"],
+        "outcome": "applied",
+        "person": good["national_id"],
+        "reasons": [],
+    }
     assert receipt[1]["outcome"] == "quarantined"
     assert receipt[1]["person"] is None
     assert reason in receipt[1]["reasons"]
     q = QuarantinedLine.objects.get(line_no=2)
     assert reason in q.reasons
-    assert orjson.loads(q.raw) == orjson.loads(orjson.dumps(population(**overrides) | {
-        "record_id": q.record_id} if q.record_id else population(**overrides))) or q.raw
+    assert (
+        orjson.loads(q.raw)
+        == orjson.loads(
+            orjson.dumps(
+                population(**overrides) | {"record_id": q.record_id} if q.record_id else population(**overrides)
+            )
+        )
+        or q.raw
+    )
 
 
 LINE_ERRORS = [
@@ -251,9 +263,12 @@ def test_failure_inside_a_chunk_leaves_nothing_half_done(feed, now, monkeypatch)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(kinds=st.lists(st.sampled_from(["good", "bad_field", "bad_json", "bad_utf8", "empty", "dup"]),
-                      min_size=1, max_size=30),
-       chunk=st.integers(1, 9))
+@given(
+    kinds=st.lists(
+        st.sampled_from(["good", "bad_field", "bad_json", "bad_utf8", "empty", "dup"]), min_size=1, max_size=30
+    ),
+    chunk=st.integers(1, 9),
+)
 def test_conservation(tmp_path_factory, kinds, chunk):
     """received = applied + unchanged + review + quarantined, for any mix of lines and chunking."""
     now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)

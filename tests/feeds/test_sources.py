@@ -21,19 +21,39 @@ IDENT = {"surname": "Смирнов", "given_name": "Алексей", "patronymi
 
 def rec(source: str, n: int, person: dict | None = None, **fields) -> dict:
     base = {
-        "interior": {"passport_number": "4512123456", "passport_issued_on": "2018-04-01", "region": "77",
-                     "district": "001", "address": "г. Москва, ул. Лесная, д. 2", "conviction": "none",
-                     "criminal_case": "none"},
+        "interior": {
+            "passport_number": "4512123456",
+            "passport_issued_on": "2018-04-01",
+            "region": "77",
+            "district": "001",
+            "address": "г. Москва, ул. Лесная, д. 2",
+            "conviction": "none",
+            "criminal_case": "none",
+        },
         "health": {"fitness_category": "A", "examined_on": "2026-02-01"},
-        "education": {"institution_id": "U-1", "institution_accredited": True, "level": "bachelor",
-                      "study_form": "full_time", "status": "enrolled", "start_date": "2022-09-01",
-                      "planned_end_date": "2026-06-30"},
+        "education": {
+            "institution_id": "U-1",
+            "institution_accredited": True,
+            "level": "bachelor",
+            "study_form": "full_time",
+            "status": "enrolled",
+            "start_date": "2022-09-01",
+            "planned_end_date": "2026-06-30",
+        },
         "elections": {"role": "deputy", "level": "municipal", "term_start": "2024-09-10", "term_end": "2029-09-10"},
-        "digital": {"employer_tax_id": "7707083893", "employer_accredited": True, "employed_since": "2025-01-10",
-                    "listed_specialty_degree": True},
+        "digital": {
+            "employer_tax_id": "7707083893",
+            "employer_accredited": True,
+            "employed_since": "2025-01-10",
+            "listed_specialty_degree": True,
+        },
         "civil": {"event": "child_birth", "event_date": "2025-05-05", "child_birth_date": "2025-05-05"},
-        "social": {"care_type": "disabled_relative", "relation": "mother", "start_date": "2025-01-01",
-                   "other_carers": False},
+        "social": {
+            "care_type": "disabled_relative",
+            "relation": "mother",
+            "start_date": "2025-01-01",
+            "other_carers": False,
+        },
     }[source]
     ident = {k: person[k] for k in ("national_id", *IDENT)} if person else {}
     out = {"record_id": f"{source}-{n}", "changed_at": "2026-02-02T10:00:00+03:00", **ident, **base, **fields}
@@ -42,14 +62,26 @@ def rec(source: str, n: int, person: dict | None = None, **fields) -> dict:
 
 @pytest.fixture
 def registry(feed, now):
-    people = [population(**IDENT), population(surname="Кузнецов", given_name="Иван", patronymic="Сергеевич",
-                                              birth_date="2001-11-05"),
-              population(surname="Кузнецова", given_name="Анна", patronymic="Сергеевна", sex="F",
-                         birth_date="2001-11-05")]
+    people = [
+        population(**IDENT),
+        population(surname="Кузнецов", given_name="Иван", patronymic="Сергеевич", birth_date="2001-11-05"),
+        population(surname="Кузнецова", given_name="Анна", patronymic="Сергеевна", sex="F", birth_date="2001-11-05"),
+    ]
     # Some more persons so that the linkage model has a registry to learn from.
-    people += [population(surname=s, given_name=g, birth_date=f"{1990 + i % 15}-0{1 + i % 9}-1{i % 10}")
-               for i, (s, g) in enumerate([("Попов", "Дмитрий"), ("Волков", "Андрей"), ("Соколов", "Максим"),
-                                           ("Морозов", "Никита"), ("Лебедев", "Артём"), ("Козлов", "Егор")] * 5)]
+    people += [
+        population(surname=s, given_name=g, birth_date=f"{1990 + i % 15}-0{1 + i % 9}-1{i % 10}")
+        for i, (s, g) in enumerate(
+            [
+                ("Попов", "Дмитрий"),
+                ("Волков", "Андрей"),
+                ("Соколов", "Максим"),
+                ("Морозов", "Никита"),
+                ("Лебедев", "Артём"),
+                ("Козлов", "Егор"),
+            ]
+            * 5
+        )
+    ]
     ingest(feed(people), now)
     return people
 
@@ -135,8 +167,13 @@ def test_national_id_that_disagrees_goes_to_matching(registry, feed, now):
 
 
 def test_stranger_is_no_match(registry, feed, now):
-    stranger = {"national_id": None, "surname": "Цыбульский", "given_name": "Феофан", "patronymic": "Ипатович",
-                "birth_date": "1966-07-19"}
+    stranger = {
+        "national_id": None,
+        "surname": "Цыбульский",
+        "given_name": "Феофан",
+        "patronymic": "Ипатович",
+        "birth_date": "1966-07-19",
+    }
     result = ingest(feed([rec("health", 1, stranger)]), now, source="health", receipt=feed.folder / "r.jsonl")
     assert result["reasons"] == {"identity.no_match": 1}
     assert '"person":null' in (feed.folder / "r.jsonl").read_text()
@@ -192,8 +229,7 @@ def test_review_page_shows_field_weights(review_item, now, client):
     page = client.get(f"/office/reviews/{review_item.id}/")
     assert page.status_code == 200
     assert b"given_name" in page.content
-    response = client.post(f"/office/reviews/{review_item.id}/",
-                           {"decision": review_item.candidates[0]["person_id"]})
+    response = client.post(f"/office/reviews/{review_item.id}/", {"decision": review_item.candidates[0]["person_id"]})
     assert response.status_code == 302
     assert ReviewItem.objects.get().state == "accepted"
 
@@ -211,8 +247,15 @@ def test_precedence_and_conflicts(registry, feed, now):
 def test_campaign_reaches_exactly_the_selected_persons(registry, feed, now):
     # Person 0: conflicting address; person 1: no phone; person 2: female, also no phone (not subject).
     ingest(feed([rec("interior", 1, registry[0], address="elsewhere")]), now, source="interior")
-    ingest(feed([dict(registry[1], phone=None, changed_at="2026-03-01T00:00:00+03:00"),
-                 dict(registry[2], phone=None, changed_at="2026-03-01T00:00:00+03:00")]), now)
+    ingest(
+        feed(
+            [
+                dict(registry[1], phone=None, changed_at="2026-03-01T00:00:00+03:00"),
+                dict(registry[2], phone=None, changed_at="2026-03-01T00:00:00+03:00"),
+            ]
+        ),
+        now,
+    )
     head = add_user("head", "office_head", PW, actor=SYS, now=now, office="77-01")
     preview = clarification.preview(head, {"missing_phone": True, "conflicts": True}, now=now)
     assert preview["count"] == 2

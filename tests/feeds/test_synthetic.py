@@ -223,11 +223,7 @@ def test_source_specific_rules(feeds, people, truth):
             assert "child_birth_date" in r
         assert "child_disabled" not in r or r["event"] == "child_birth"
     # Deaths in the civil register are exactly the population's.
-    deaths = {
-        truth[("civil", r["record_id"])]: r["event_date"]
-        for r in data["civil"]
-        if r["event"] == "death"
-    }
+    deaths = {truth[("civil", r["record_id"])]: r["event_date"] for r in data["civil"] if r["event"] == "death"}
     assert deaths == {i: p["death_date"] for i, p in people.items() if "death_date" in p}
 
 
@@ -367,18 +363,12 @@ def test_noise_shares(feeds, people, truth):
                 counts["missing"] += 1
             elif r["national_id"] != p["national_id"]:
                 counts["wrong"] += 1
-            swapped = (
-                r["given_name"] == p.get("patronymic") and r.get("patronymic") == p["given_name"]
-            )
+            swapped = r["given_name"] == p.get("patronymic") and r.get("patronymic") == p["given_name"]
             counts["swap"] += swapped
             if not swapped:
-                counts["typo"] += _differs(r["surname"], p["surname"]) or _differs(
-                    r["given_name"], p["given_name"]
-                )
+                counts["typo"] += _differs(r["surname"], p["surname"]) or _differs(r["given_name"], p["given_name"])
             counts["day_month"] += r["birth_date"] != p["birth_date"]
-            counts["yo"] += r["surname"] != p["surname"] and not _differs(
-                r["surname"], p["surname"]
-            )
+            counts["yo"] += r["surname"] != p["surname"] and not _differs(r["surname"], p["surname"])
     share = {k: v / total for k, v in counts.items()}
     assert 0.065 < share["missing"] < 0.095
     assert 0.002 < share["wrong"] < 0.01
@@ -386,19 +376,14 @@ def test_noise_shares(feeds, people, truth):
     assert 0.005 < share["swap"] < 0.015
     assert 0.005 < share["day_month"] < 0.015
     assert share["yo"] > 0.003
-    stale = sum(
-        r["address"] != people[truth[("interior", r["record_id"])]]["address"]
-        for r in data["interior"]
-    )
+    stale = sum(r["address"] != people[truth[("interior", r["record_id"])]]["address"] for r in data["interior"])
     assert 0.035 < stale / len(data["interior"]) < 0.065
 
 
 def test_without_noise_sources_agree_with_population(tmp_path):
     generate(3000, tmp_path, seed=2, as_of=AS_OF, noise=False)
     people = {p["national_id"]: p for p in _read(tmp_path / "population.jsonl")}
-    truth = {
-        (t["source"], t["record_id"]): t["national_id"] for t in _read(tmp_path / "truth.jsonl")
-    }
+    truth = {(t["source"], t["record_id"]): t["national_id"] for t in _read(tmp_path / "truth.jsonl")}
     for source in SOURCES:
         for r in _read(tmp_path / f"{source}.jsonl"):
             p = people[truth[(source, r["record_id"])]]

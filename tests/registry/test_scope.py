@@ -40,13 +40,21 @@ def _api(user, nid, now):
     return client.get(f"/api/persons/{nid}", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
-@pytest.mark.parametrize(("who", "whose", "status"), [
-    ("clerk", 0, 200), ("clerk", 1, 404),
-    ("far_clerk", 0, 404), ("far_clerk", 1, 200),
-    ("regional", 0, 200), ("regional", 1, 404),
-    ("citizen", 0, 200), ("citizen", 1, 404),
-    ("auditor", 0, 404), ("admin", 0, 404),
-])
+@pytest.mark.parametrize(
+    ("who", "whose", "status"),
+    [
+        ("clerk", 0, 200),
+        ("clerk", 1, 404),
+        ("far_clerk", 0, 404),
+        ("far_clerk", 1, 200),
+        ("regional", 0, 200),
+        ("regional", 1, 404),
+        ("citizen", 0, 200),
+        ("citizen", 1, 404),
+        ("auditor", 0, 404),
+        ("admin", 0, 404),
+    ],
+)
 def test_api_scope(users, people, now, who, whose, status):
     nid = people[whose]["national_id"]
     response = _api(users[who], nid, now)

@@ -22,29 +22,32 @@ def person_born(feed, now):
     return make
 
 
-@pytest.mark.parametrize(("birth", "as_of", "expected"), [
-    # Registered from 1 January of the year of the 17th birthday.
-    ("2009-12-31", D(2025, 12, 31), "not_registered"),
-    ("2009-12-31", D(2026, 1, 1), "call_up_age"),
-    # The 30th birthday ends call-up age (law from 2024-01-01).
-    ("1997-06-02", D(2027, 6, 1), "call_up_age"),
-    ("1997-06-01", D(2027, 6, 1), "reserve"),
-    # ...but who turned 27 in 2023 stays in the reserve although not yet 30.
-    ("1996-06-02", D(2025, 6, 1), "reserve"),
-    # Before 2024 the limit was 27.
-    ("1996-06-02", D(2023, 6, 1), "call_up_age"),
-    ("1996-06-01", D(2023, 6, 1), "reserve"),
-    # Turned 27 on or before 2023-12-31: stays in the reserve after the change.
-    ("1996-12-31", D(2024, 1, 1), "reserve"),
-    # Turned 27 on 2024-01-01, under the new law: call-up age again until 30.
-    ("1997-01-01", D(2024, 1, 1), "call_up_age"),
-    # Reserve age limit: 50 before 2024, 55 from 2024.
-    ("1971-06-01", D(2023, 12, 31), "removed"),
-    ("1971-06-01", D(2024, 1, 1), "reserve"),
-    # 29 February: comes of age on 1 March in common years.
-    ("2000-02-29", D(2030, 2, 28), "call_up_age"),
-    ("2000-02-29", D(2030, 3, 1), "reserve"),
-])
+@pytest.mark.parametrize(
+    ("birth", "as_of", "expected"),
+    [
+        # Registered from 1 January of the year of the 17th birthday.
+        ("2009-12-31", D(2025, 12, 31), "not_registered"),
+        ("2009-12-31", D(2026, 1, 1), "call_up_age"),
+        # The 30th birthday ends call-up age (law from 2024-01-01).
+        ("1997-06-02", D(2027, 6, 1), "call_up_age"),
+        ("1997-06-01", D(2027, 6, 1), "reserve"),
+        # ...but who turned 27 in 2023 stays in the reserve although not yet 30.
+        ("1996-06-02", D(2025, 6, 1), "reserve"),
+        # Before 2024 the limit was 27.
+        ("1996-06-02", D(2023, 6, 1), "call_up_age"),
+        ("1996-06-01", D(2023, 6, 1), "reserve"),
+        # Turned 27 on or before 2023-12-31: stays in the reserve after the change.
+        ("1996-12-31", D(2024, 1, 1), "reserve"),
+        # Turned 27 on 2024-01-01, under the new law: call-up age again until 30.
+        ("1997-01-01", D(2024, 1, 1), "call_up_age"),
+        # Reserve age limit: 50 before 2024, 55 from 2024.
+        ("1971-06-01", D(2023, 12, 31), "removed"),
+        ("1971-06-01", D(2024, 1, 1), "reserve"),
+        # 29 February: comes of age on 1 March in common years.
+        ("2000-02-29", D(2030, 2, 28), "call_up_age"),
+        ("2000-02-29", D(2030, 3, 1), "reserve"),
+    ],
+)
 def test_age_boundaries(person_born, birth, as_of, expected):
     person = person_born(birth)
     assert status.status_of(person, as_of) == expected
@@ -53,11 +56,14 @@ def test_age_boundaries(person_born, birth, as_of, expected):
     assert person.registration_status == expected
 
 
-@pytest.mark.parametrize(("kw", "expected"), [
-    ({"sex": "F"}, "not_subject"),
-    ({"citizenship": "KZ"}, "not_subject"),
-    ({"death_date": "2026-01-02"}, "removed"),
-])
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        ({"sex": "F"}, "not_subject"),
+        ({"citizenship": "KZ"}, "not_subject"),
+        ({"death_date": "2026-01-02"}, "removed"),
+    ],
+)
 def test_not_subject_and_removed(person_born, kw, expected):
     assert person_born("2004-05-05", **kw).registration_status == expected
 

@@ -20,11 +20,14 @@ def examplia(settings):
     return engine.current_pack()
 
 
-@pytest.mark.parametrize(("birth", "expected"), [
-    ("2007-06-02", ("not_liable", "under_age", "2026-06-02")),  # 18: under Examplia's 19
-    ("2004-03-27", ("liable", None, None)),                    # 22: liable there (and here)
-    ("2001-05-31", ("not_liable", "over_age", None)),           # 25: over Examplia's limit, liable in ru
-])
+@pytest.mark.parametrize(
+    ("birth", "expected"),
+    [
+        ("2007-06-02", ("not_liable", "under_age", "2026-06-02")),  # 18: under Examplia's 19
+        ("2004-03-27", ("liable", None, None)),  # 22: liable there (and here)
+        ("2001-05-31", ("not_liable", "over_age", None)),  # 25: over Examplia's limit, liable in ru
+    ],
+)
 def test_examplia_decides_by_its_own_law(examplia, feed, birth, expected):
     rec = population(birth_date=birth)
     ingest(feed([rec]), NOW)

@@ -21,7 +21,8 @@ def active(person):
 def test_placement_to_appearance(liable, actor):
     s = services.issue(actor, liable.national_id, "call_up", at("2026-06-20"), now=at("2026-06-01"))
     assert s.state == "issued"
-    assert s.number[:2] == liable.region and len(s.number) == 12
+    assert s.number[:2] == liable.region
+    assert len(s.number) == 12
     # The exit restriction starts on the day of placement, and is on its way to the border.
     assert active(liable) == {"exit"}
     exit_m = Measure.objects.get(person=liable, kind="exit")

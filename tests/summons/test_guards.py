@@ -23,29 +23,66 @@ def _person(feed, facts=None, **kw):
     rec = population(**kw)
     ingest(feed([rec]), at("2026-06-01"))
     for source, row in (facts or {}).items():
-        line = {"record_id": f"{source}-{rec['record_id']}", "changed_at": "2026-01-01T00:00:00+03:00",
-                **{k: rec[k] for k in ("national_id", "surname", "given_name", "patronymic", "birth_date")}, **row}
+        line = {
+            "record_id": f"{source}-{rec['record_id']}",
+            "changed_at": "2026-01-01T00:00:00+03:00",
+            **{k: rec[k] for k in ("national_id", "surname", "given_name", "patronymic", "birth_date")},
+            **row,
+        }
         r = ingest(feed([line]), at("2026-06-01"), source=source)
         assert r["applied"] == 1, r
     return Person.objects.get(national_id=rec["national_id"])
 
 
-@pytest.mark.parametrize(("kw", "facts", "code", "ground"), [
-    ({"sex": "F"}, None, "not_liable", "female"),
-    ({"birth_date": "2010-01-01"}, None, "not_liable", "under_age"),
-    ({"birth_date": "1990-01-01"}, None, "not_liable", "over_age"),
-    ({"citizenship": "BY"}, None, "not_liable", "not_citizen"),
-    ({"death_date": "2026-05-01"}, None, "not_liable", "deceased"),
-    ({}, {"health": {"fitness_category": "D", "examined_on": "2026-01-01"}}, "exempt", "fitness_d"),
-    ({}, {"interior": {"passport_number": "4512123456", "passport_issued_on": "2018-04-01", "region": "77",
-                       "district": "001", "address": "a", "conviction": "none", "criminal_case": "investigation"}},
-     "not_called_up", "criminal_case"),
-    ({}, {"education": {"institution_id": "U1", "institution_accredited": True, "level": "bachelor",
-                        "study_form": "full_time", "status": "enrolled", "start_date": "2022-09-01",
-                        "planned_end_date": "2027-06-30"}}, "deferred", "study"),
-    ({}, {"health": {"fitness_category": "G", "examined_on": "2026-03-01", "valid_until": "2026-12-01"}},
-     "deferred", "fitness_g"),
-])
+@pytest.mark.parametrize(
+    ("kw", "facts", "code", "ground"),
+    [
+        ({"sex": "F"}, None, "not_liable", "female"),
+        ({"birth_date": "2010-01-01"}, None, "not_liable", "under_age"),
+        ({"birth_date": "1990-01-01"}, None, "not_liable", "over_age"),
+        ({"citizenship": "BY"}, None, "not_liable", "not_citizen"),
+        ({"death_date": "2026-05-01"}, None, "not_liable", "deceased"),
+        ({}, {"health": {"fitness_category": "D", "examined_on": "2026-01-01"}}, "exempt", "fitness_d"),
+        (
+            {},
+            {
+                "interior": {
+                    "passport_number": "4512123456",
+                    "passport_issued_on": "2018-04-01",
+                    "region": "77",
+                    "district": "001",
+                    "address": "a",
+                    "conviction": "none",
+                    "criminal_case": "investigation",
+                }
+            },
+            "not_called_up",
+            "criminal_case",
+        ),
+        (
+            {},
+            {
+                "education": {
+                    "institution_id": "U1",
+                    "institution_accredited": True,
+                    "level": "bachelor",
+                    "study_form": "full_time",
+                    "status": "enrolled",
+                    "start_date": "2022-09-01",
+                    "planned_end_date": "2027-06-30",
+                }
+            },
+            "deferred",
+            "study",
+        ),
+        (
+            {},
+            {"health": {"fitness_category": "G", "examined_on": "2026-03-01", "valid_until": "2026-12-01"}},
+            "deferred",
+            "fitness_g",
+        ),
+    ],
+)
 def test_call_up_refused_naming_the_ground(feed, kw, facts, code, ground):
     person = _person(feed, facts, **kw)
     with pytest.raises(services.Refused) as exc:
@@ -55,8 +92,9 @@ def test_call_up_refused_naming_the_ground(feed, kw, facts, code, ground):
 
 
 def test_other_purposes_are_allowed_for_a_deferred_person(feed):
-    person = _person(feed, {"health": {"fitness_category": "G", "examined_on": "2026-03-01",
-                                       "valid_until": "2026-12-01"}})
+    person = _person(
+        feed, {"health": {"fitness_category": "G", "examined_on": "2026-03-01", "valid_until": "2026-12-01"}}
+    )
     s = services.issue(Actor.system("t"), person.national_id, "medical", at("2026-06-20"), now=at("2026-06-01"))
     assert s.state == "issued"
 
@@ -82,8 +120,14 @@ def test_campaign_four_eyes(feed, now):
     clerk = add_user("clerk", "clerk", PW, actor=sys, now=now, office="77-01")
     head = add_user("head", "office_head", PW, actor=sys, now=now, office="77-01")
     other_head = add_user("head2", "office_head", PW, actor=sys, now=now, office="78-01")
-    c = services.prepare_campaign(head, purpose="call_up", criteria={"age_min": 18, "age_max": 29},
-                                  appear_at=at("2026-06-25"), place="Office 1", now=at("2026-06-01"))
+    c = services.prepare_campaign(
+        head,
+        purpose="call_up",
+        criteria={"age_min": 18, "age_max": 29},
+        appear_at=at("2026-06-25"),
+        place="Office 1",
+        now=at("2026-06-01"),
+    )
     assert c.preview["selected"] == 7  # born 2000..2005 and the woman: all 18..29 on 2026-06-25
     assert c.preview["excluded"] == {"not_liable:female": 1}
     with pytest.raises(services.Refused, match="prepared"):
@@ -92,8 +136,14 @@ def test_campaign_four_eyes(feed, now):
         services.approve_campaign(other_head, c.id, now=at("2026-06-01"))
     with pytest.raises(services.Refused, match="not approved"):
         services.issue_campaign(clerk, c.id, now=at("2026-06-01"))
-    c2 = services.prepare_campaign(clerk, purpose="call_up", criteria={"age_min": 18, "age_max": 29},
-                                   appear_at=at("2026-06-25"), place="Office 1", now=at("2026-06-01"))
+    c2 = services.prepare_campaign(
+        clerk,
+        purpose="call_up",
+        criteria={"age_min": 18, "age_max": 29},
+        appear_at=at("2026-06-25"),
+        place="Office 1",
+        now=at("2026-06-01"),
+    )
     services.approve_campaign(head, c2.id, now=at("2026-06-01"))
     done = services.issue_campaign(clerk, c2.id, now=at("2026-06-02"))
     assert done.issued == c2.preview["eligible"] == 6

@@ -105,8 +105,7 @@ def _check_message(message: dict) -> None:
             raise Refused("message.malformed", "body.restrictions must be a list")
         if not isinstance(body.get("digest"), str):
             raise Refused("message.malformed", "body.digest must be a string")
-        ids = [_restriction(r, f"body.restrictions[{i}]")["restriction_id"]
-               for i, r in enumerate(body["restrictions"])]
+        ids = [_restriction(r, f"body.restrictions[{i}]")["restriction_id"] for i, r in enumerate(body["restrictions"])]
         if len(set(ids)) != len(ids):
             raise Refused("message.malformed", "body.restrictions repeats a restriction_id")
         # A digest that does not describe its own list is a registry fault, not a difference.
@@ -127,9 +126,12 @@ class BorderPeer:
         self.key = ensure_private_key(self.home / f"{name}.ed25519.pem")
         self.public_pem = protocol.public_key_pem(self.key)
         self.admin_token = ensure_token(self.home / "admin-token")
-        self.store = Store(self.home / f"{name}.sqlite3", name=name,
-                           sign=lambda message: protocol.sign(self.key, message),
-                           synchronous=os.environ.get("MUSTER_PEER_SYNCHRONOUS", "FULL"))
+        self.store = Store(
+            self.home / f"{name}.sqlite3",
+            name=name,
+            sign=lambda message: protocol.sign(self.key, message),
+            synchronous=os.environ.get("MUSTER_PEER_SYNCHRONOUS", "FULL"),
+        )
         self.routes = {
             "/messages": {"POST": self.post_message},
             "/outbox": {"GET": self.get_outbox},
@@ -158,8 +160,7 @@ class BorderPeer:
         except Refused as exc:
             seq = message.get("seq") if isinstance(message, dict) else None
             self.store.log_rejection(seen_id, seq, exc.reason, exc.detail)
-            return {"id": seen_id, "status": "rejected", "reason": exc.reason,
-                    "detail": exc.detail, **exc.extra}
+            return {"id": seen_id, "status": "rejected", "reason": exc.reason, "detail": exc.detail, **exc.extra}
 
     def _apply(self, message: dict, envelope: dict) -> dict:
         at = now_iso()
@@ -172,28 +173,27 @@ class BorderPeer:
             last = store.last_seq(conn)
             expected = last + 1
             if message["seq"] <= last:
-                raise Refused("replay", f"seq {message['seq']} was already applied with another id",
-                              expected_seq=expected)
+                raise Refused(
+                    "replay", f"seq {message['seq']} was already applied with another id", expected_seq=expected
+                )
             if message["seq"] > expected:
                 raise Refused("sequence.gap", f"expected seq {expected}", expected_seq=expected)
             answer = {"id": message["id"], "status": "accepted"}
             body = message["body"]
             if message["type"] == "restriction.add":
                 store.put(conn, body, message["seq"], at)
-                store.append_outbox(conn, "restriction.confirmed",
-                                    {"restriction_id": body["restriction_id"], "at": at}, at)
+                store.append_outbox(
+                    conn, "restriction.confirmed", {"restriction_id": body["restriction_id"], "at": at}, at
+                )
             elif message["type"] == "restriction.lift":
                 # Lifting what we do not hold is still accepted: the outcome (not in force) holds.
                 store.remove(conn, body["restriction_id"])
             else:
-                before, missing, extra = store.replace_all(conn, body["restrictions"],
-                                                           message["seq"], at)
+                before, missing, extra = store.replace_all(conn, body["restrictions"], message["seq"], at)
                 # What the snapshot brought into force is confirmed like an add.
                 for rid in missing:
-                    store.append_outbox(conn, "restriction.confirmed",
-                                        {"restriction_id": rid, "at": at}, at)
-                answer |= {"digest_match": before == body["digest"], "missing": missing,
-                           "extra": extra}
+                    store.append_outbox(conn, "restriction.confirmed", {"restriction_id": rid, "at": at}, at)
+                answer |= {"digest_match": before == body["digest"], "missing": missing, "extra": extra}
             store.record(conn, message, envelope, answer, at)
             return answer
 
@@ -205,8 +205,7 @@ class BorderPeer:
         except orjson.JSONDecodeError as exc:
             raise BadRequest("the body is not JSON", **NOT_AN_ENVELOPE) from exc
         if not isinstance(envelope, dict) or not isinstance(envelope.get("message"), dict):
-            raise BadRequest("the body is not an envelope {message, signature, key_id}",
-                             **NOT_AN_ENVELOPE)
+            raise BadRequest("the body is not an envelope {message, signature, key_id}", **NOT_AN_ENVELOPE)
         return "200 OK", self.receive(envelope)
 
     def get_outbox(self, environ):
@@ -230,8 +229,13 @@ class BorderPeer:
         }
 
     def get_health(self, environ):
-        return "200 OK", {"ok": True, "peer": self.name, "store_id": self.store.store_id,
-                          "key_id": protocol.key_id(self.key.public_key()), **self.store.health()}
+        return "200 OK", {
+            "ok": True,
+            "peer": self.name,
+            "store_id": self.store.store_id,
+            "key_id": protocol.key_id(self.key.public_key()),
+            **self.store.health(),
+        }
 
     def get_public_key(self, environ):
         return "200 OK", self.public_pem
@@ -253,10 +257,10 @@ class BorderPeer:
         at = now_iso()
         with self.store.transaction() as conn:
             if not self.store.remove(conn, rid):
-                raise BadRequest("no such restriction in force", http_status="404 Not Found",
-                                 restriction_id=rid)
-            seq = self.store.append_outbox(conn, "restriction.lifted_by_peer",
-                                           {"restriction_id": rid, "at": at, "reason": reason}, at)
+                raise BadRequest("no such restriction in force", http_status="404 Not Found", restriction_id=rid)
+            seq = self.store.append_outbox(
+                conn, "restriction.lifted_by_peer", {"restriction_id": rid, "at": at, "reason": reason}, at
+            )
         log.info("restriction %s lifted by the border officer: %s", rid, reason)
         return "200 OK", {"ok": True, "restriction_id": rid, "outbox_seq": seq}
 
@@ -272,8 +276,7 @@ class BorderPeer:
                 raise BadRequest(f"no such endpoint: {path}", http_status="404 Not Found")
             if method not in handlers:
                 extra_headers.append(("Allow", ", ".join(handlers)))
-                raise BadRequest(f"{method} is not allowed here",
-                                 http_status="405 Method Not Allowed")
+                raise BadRequest(f"{method} is not allowed here", http_status="405 Method Not Allowed")
             status, payload = handlers[method](environ)
         except BadRequest as exc:
             status, payload = exc.http_status, {"error": str(exc), **exc.body}
@@ -286,8 +289,15 @@ class BorderPeer:
             data, ctype = payload, "application/x-pem-file"
         else:
             data, ctype = payload, "application/json"
-        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data))),
-                                ("Cache-Control", "no-store"), *extra_headers])
+        start_response(
+            status,
+            [
+                ("Content-Type", ctype),
+                ("Content-Length", str(len(data))),
+                ("Cache-Control", "no-store"),
+                *extra_headers,
+            ],
+        )
         return [data]
 
 

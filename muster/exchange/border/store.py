@@ -80,8 +80,7 @@ def _clip(value, size: int = 200):
 class Store:
     """The peer's state. `sign` turns a message into a signed envelope with the peer's key."""
 
-    def __init__(self, path: Path, *, name: str, sign: Callable[[dict], dict],
-                 synchronous: str = "FULL"):
+    def __init__(self, path: Path, *, name: str, sign: Callable[[dict], dict], synchronous: str = "FULL"):
         if synchronous.upper() not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
         self.synchronous = synchronous.upper()
@@ -95,8 +94,7 @@ class Store:
             # WAL persists in the file; readers (/check) then never wait for a writer.
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
-            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)",
-                         (secrets.token_hex(4),))
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", (secrets.token_hex(4),))
             row = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
             self.store_id = row[0]
         finally:
@@ -155,10 +153,15 @@ class Store:
     @staticmethod
     def record(conn, message: dict, envelope: dict, answer: dict, at: str) -> None:
         conn.execute(
-            "INSERT INTO inbox (seq, id, type, envelope, answer, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (message["seq"], message["id"], message["type"], orjson.dumps(envelope).decode(),
-             orjson.dumps(answer).decode(), at),
+            "INSERT INTO inbox (seq, id, type, envelope, answer, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                message["seq"],
+                message["id"],
+                message["type"],
+                orjson.dumps(envelope).decode(),
+                orjson.dumps(answer).decode(),
+                at,
+            ),
         )
 
     @staticmethod
@@ -170,9 +173,16 @@ class Store:
             "ON CONFLICT (restriction_id) DO UPDATE SET national_id = excluded.national_id, "
             "kind = excluded.kind, start = excluded.start, basis = excluded.basis, "
             "body = excluded.body, seq = excluded.seq",
-            (restriction["restriction_id"], restriction["national_id"], restriction["kind"],
-             _text(restriction.get("start")), _text(restriction.get("basis")),
-             protocol.canonical(restriction).decode(), at, seq),
+            (
+                restriction["restriction_id"],
+                restriction["national_id"],
+                restriction["kind"],
+                _text(restriction.get("start")),
+                _text(restriction.get("basis")),
+                protocol.canonical(restriction).decode(),
+                at,
+                seq,
+            ),
         )
 
     @staticmethod
@@ -205,14 +215,18 @@ class Store:
     def append_outbox(self, conn, type_: str, body: dict, at: str) -> int:
         seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM outbox").fetchone()[0]
         # The store id makes ids unique even if the peer's store is ever recreated from empty.
-        message = {"id": f"{self.name}:{self.store_id}:{seq}", "peer": self.name, "seq": seq,
-                   "type": type_, "sent_at": at, "body": body}
+        message = {
+            "id": f"{self.name}:{self.store_id}:{seq}",
+            "peer": self.name,
+            "seq": seq,
+            "type": type_,
+            "sent_at": at,
+            "body": body,
+        }
         envelope = self.sign(message)
         conn.execute(
-            "INSERT INTO outbox (seq, id, type, restriction_id, envelope, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (seq, message["id"], type_, body["restriction_id"], orjson.dumps(envelope).decode(),
-             at),
+            "INSERT INTO outbox (seq, id, type, restriction_id, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, message["id"], type_, body["restriction_id"], orjson.dumps(envelope).decode(), at),
         )
         return seq
 
@@ -221,10 +235,14 @@ class Store:
     def log_rejection(self, message_id, seq, reason: str, detail: str) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO rejections (id, seq, reason, detail, received_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (_clip(message_id), seq if isinstance(seq, int) and abs(seq) < 2**63 else None,
-                 reason, _clip(detail, 500), now_iso()),
+                "INSERT INTO rejections (id, seq, reason, detail, received_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    _clip(message_id),
+                    seq if isinstance(seq, int) and abs(seq) < 2**63 else None,
+                    reason,
+                    _clip(detail, 500),
+                    now_iso(),
+                ),
             )
 
     def outbox(self, after: int, limit: int = OUTBOX_PAGE) -> list[bytes]:
@@ -237,14 +255,14 @@ class Store:
 
     def restrictions_of(self, national_id: str) -> list[dict]:
         rows = self.conn().execute(
-            "SELECT restriction_id, kind, start, basis FROM restrictions WHERE national_id = ? "
-            "ORDER BY restriction_id",
+            "SELECT restriction_id, kind, start, basis FROM restrictions WHERE national_id = ? ORDER BY restriction_id",
             (national_id,),
         )
         return [{"restriction_id": r, "kind": k, "start": s, "basis": b} for r, k, s, b in rows]
 
     def health(self) -> dict:
         with self.reading() as conn:
+
             def one(sql):
                 return conn.execute(sql).fetchone()[0]
 

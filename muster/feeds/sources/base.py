@@ -36,8 +36,8 @@ class Source(ABC):
     def fields(self, today: dt.date) -> tuple[Field, ...]:
         """The declared fields besides record_id and changed_at."""
 
-    def cross_check(self, payload: dict, reasons: list[str]) -> None:
-        """Checks across fields; append reason codes."""
+    def cross_check(self, payload: dict, reasons: list[str]) -> None:  # noqa: B027 - optional hook
+        """Checks across fields; append reason codes (none by default)."""
 
     def stage_values(self, payload: dict, adapt) -> tuple:
         """Values of `stage_columns` for one valid record."""
@@ -50,6 +50,7 @@ class Source(ABC):
 
 # -- set-based steps shared by the sources' merges ---------------------------
 # Stage rows start with outcome NULL; each step settles some of them.
+
 
 def _tables():
     from muster.registry.models import Fact, SourceRecord

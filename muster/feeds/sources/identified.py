@@ -19,9 +19,17 @@ SR = SourceRecord._meta.db_table
 
 class IdentifiedSource(Source):
     stage_columns = (
-        ("national_id", "text"), ("surname", "text"), ("given_name", "text"), ("patronymic", "text"),
-        ("birth_date", "date"), ("region", "text"), ("district", "text"),
-        ("surname_norm", "text"), ("given_norm", "text"), ("patronymic_norm", "text"), ("birth_swapped", "date"),
+        ("national_id", "text"),
+        ("surname", "text"),
+        ("given_name", "text"),
+        ("patronymic", "text"),
+        ("birth_date", "date"),
+        ("region", "text"),
+        ("district", "text"),
+        ("surname_norm", "text"),
+        ("given_norm", "text"),
+        ("patronymic_norm", "text"),
+        ("birth_swapped", "date"),
         ("candidates", "text"),
     )
 
@@ -41,10 +49,17 @@ class IdentifiedSource(Source):
     def stage_values(self, payload: dict, adapt) -> tuple:
         birth: dt.date = payload["birth_date"]
         return (
-            payload.get("national_id"), payload["surname"], payload["given_name"], payload.get("patronymic"),
-            adapt(birth), payload.get("region"), payload.get("district"),
-            normalise_name(payload["surname"]), normalise_name(payload["given_name"]),
-            normalise_name(payload.get("patronymic")) or "", adapt(transposed(birth)),
+            payload.get("national_id"),
+            payload["surname"],
+            payload["given_name"],
+            payload.get("patronymic"),
+            adapt(birth),
+            payload.get("region"),
+            payload.get("district"),
+            normalise_name(payload["surname"]),
+            normalise_name(payload["given_name"]),
+            normalise_name(payload.get("patronymic")) or "",
+            adapt(transposed(birth)),
             None,
         )
 
@@ -139,8 +154,12 @@ class Education(IdentifiedSource):
         return (
             v.Field("institution_id", v.text(64)),
             v.Field("institution_accredited", v.boolean),
-            v.Field("level", v.enum("school", "secondary_vocational", "bachelor", "specialist", "master",
-                                    "postgraduate", "residency")),
+            v.Field(
+                "level",
+                v.enum(
+                    "school", "secondary_vocational", "bachelor", "specialist", "master", "postgraduate", "residency"
+                ),
+            ),
             v.Field("study_form", v.enum("full_time", "part_time", "extramural")),
             v.Field("status", v.enum("enrolled", "academic_leave", "expelled", "graduated")),
             v.Field("start_date", v.date(today)),

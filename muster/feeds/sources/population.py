@@ -15,8 +15,21 @@ P = Person._meta.db_table
 SR = SourceRecord._meta.db_table
 
 GOLDEN = (
-    "national_id", "tax_id", "surname", "given_name", "patronymic", "sex", "birth_date",
-    "citizenship", "region", "district", "address", "postcode", "phone", "email", "death_date",
+    "national_id",
+    "tax_id",
+    "surname",
+    "given_name",
+    "patronymic",
+    "sex",
+    "birth_date",
+    "citizenship",
+    "region",
+    "district",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "death_date",
 )
 CONTACT = ("phone", "email")
 IDENTITY = tuple(c for c in GOLDEN[1:] if c not in CONTACT)
@@ -32,11 +45,26 @@ class Population(Source):
     name = "population"
     unique_in_batch = ("record_id", "national_id")
     stage_columns = (
-        ("national_id", "text"), ("tax_id", "text"), ("surname", "text"), ("given_name", "text"),
-        ("patronymic", "text"), ("sex", "text"), ("birth_date", "date"), ("citizenship", "text"),
-        ("region", "text"), ("district", "text"), ("address", "text"), ("postcode", "text"),
-        ("phone", "text"), ("email", "text"), ("death_date", "date"), ("office_id", "text"),
-        ("surname_norm", "text"), ("given_norm", "text"), ("patronymic_norm", "text"), ("is_new", "integer"),
+        ("national_id", "text"),
+        ("tax_id", "text"),
+        ("surname", "text"),
+        ("given_name", "text"),
+        ("patronymic", "text"),
+        ("sex", "text"),
+        ("birth_date", "date"),
+        ("citizenship", "text"),
+        ("region", "text"),
+        ("district", "text"),
+        ("address", "text"),
+        ("postcode", "text"),
+        ("phone", "text"),
+        ("email", "text"),
+        ("death_date", "date"),
+        ("office_id", "text"),
+        ("surname_norm", "text"),
+        ("given_norm", "text"),
+        ("patronymic_norm", "text"),
+        ("is_new", "integer"),
     )
 
     def __init__(self):
@@ -71,9 +99,7 @@ class Population(Source):
 
     def stage_values(self, payload: dict, adapt) -> tuple:
         if self._offices is None:
-            self._offices = dict(
-                ((r, d), o) for r, d, o in OfficeArea.objects.values_list("region", "district", "office_id")
-            )
+            self._offices = {(r, d): o for r, d, o in OfficeArea.objects.values_list("region", "district", "office_id")}
         get = payload.get
         return (
             *(get(k) for k in GOLDEN[:6]),
@@ -104,11 +130,12 @@ class Population(Source):
             f"UPDATE {{stage}} SET person_id = p.id FROM {P} p "
             "WHERE {stage}.outcome IS NULL AND p.national_id = {stage}.national_id"
         )
-        ctx.execute("UPDATE {stage} SET is_new = CASE WHEN person_id IS NULL THEN 1 ELSE 0 END "
-                    "WHERE outcome IS NULL")
+        ctx.execute("UPDATE {stage} SET is_new = CASE WHEN person_id IS NULL THEN 1 ELSE 0 END WHERE outcome IS NULL")
         if ctx.vendor == "postgresql":
-            ctx.execute(f"UPDATE {{stage}} SET person_id = nextval(pg_get_serial_sequence('{P}', 'id')) "
-                        "WHERE outcome IS NULL AND person_id IS NULL")
+            ctx.execute(
+                f"UPDATE {{stage}} SET person_id = nextval(pg_get_serial_sequence('{P}', 'id')) "
+                "WHERE outcome IS NULL AND person_id IS NULL"
+            )
         else:  # SQLite writers are serialised, so max(id) is safe here
             ctx.execute(
                 f"UPDATE {{stage}} SET person_id = x.base + x.rn FROM (SELECT line_no, "
@@ -125,7 +152,9 @@ class Population(Source):
             "%(now)s, %(now)s FROM {stage} WHERE outcome = 'applied' AND is_new = 1",
             status.sql_params(ctx.as_of),
         )
-        sets = ", ".join(f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm", "patronymic_norm"))
+        sets = ", ".join(
+            f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm", "patronymic_norm")
+        )
         ctx.execute(
             f"UPDATE {P} SET {sets}, population_fact_id = s.fact_id, "
             "population_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "

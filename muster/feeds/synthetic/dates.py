@@ -23,9 +23,7 @@ def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def from_ymd(y, m, d) -> np.ndarray:
     """Days of (year, month, day); a day past the month's end becomes its last day."""
-    y, m, d = np.broadcast_arrays(
-        np.asarray(y, np.int64), np.asarray(m, np.int64), np.asarray(d, np.int64)
-    )
+    y, m, d = np.broadcast_arrays(np.asarray(y, np.int64), np.asarray(m, np.int64), np.asarray(d, np.int64))
     months = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
     start = months.astype("datetime64[D]").astype(np.int64)
     length = (months + 1).astype("datetime64[D]").astype(np.int64) - start

@@ -65,9 +65,7 @@ def _fragments(key: str, values: list) -> list[str]:
     return ["" if v is None else f'{head}"{v}"' for v in values]
 
 
-def _write(
-    path: Path, prefix: str, changed: list[str], cols: dict[str, list], bar
-) -> tuple[int, list[str]]:
+def _write(path: Path, prefix: str, changed: list[str], cols: dict[str, list], bar) -> tuple[int, list[str]]:
     # Lines are assembled from per-column JSON fragments: much faster than one
     # dumps() per record, and without millions of short-lived objects.
     n = len(changed)
@@ -120,15 +118,10 @@ def generate(
             for name, values in t.fields:
                 cols[name] = [values[i] for i in perm.tolist()]
             changed = dates.timestamps(t.changed[perm], rng)
-            files[t.source], ids = _write(
-                out_dir / f"{t.source}.jsonl", t.prefix, changed, cols, bar
-            )
+            files[t.source], ids = _write(out_dir / f"{t.source}.jsonl", t.prefix, changed, cols, bar)
             head = f'{{"source":"{t.source}","record_id":"'
             true_ids = pop.national_id[person].tolist()
-            truth += [
-                f'{head}{rid}","national_id":"{nid}"}}\n'
-                for rid, nid in zip(ids, true_ids, strict=True)
-            ]
+            truth += [f'{head}{rid}","national_id":"{nid}"}}\n' for rid, nid in zip(ids, true_ids, strict=True)]
             bar.update(len(ids))
         (out_dir / "truth.jsonl").write_bytes("".join(truth).encode())
         files["truth"] = len(truth)

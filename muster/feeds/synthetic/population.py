@@ -159,9 +159,7 @@ def region_geo() -> list[RegionGeo]:
         if r.code in FEDERAL_CITIES:
             w = rng.uniform(0.6, 1.4, size=k)
             for _ in range(k):
-                dists.append(
-                    District(True, cities[0], (), np.ones(1), int(rng.integers(lo, hi + 1)))
-                )
+                dists.append(District(True, cities[0], (), np.ones(1), int(rng.integers(lo, hi + 1))))
         else:
             n_city = min(len(cities), k - 1)
             rural = k - n_city
@@ -170,9 +168,7 @@ def region_geo() -> list[RegionGeo]:
             w_rural = rng.uniform(0.5, 1.5, size=rural)
             w = np.concatenate([w_city, 0.28 * w_rural / w_rural.sum()])
             for i in range(n_city):
-                dists.append(
-                    District(True, cities[i], (), np.ones(1), int(rng.integers(lo, hi + 1)))
-                )
+                dists.append(District(True, cities[i], (), np.ones(1), int(rng.integers(lo, hi + 1))))
             for j in range(rural):
                 vk = int(rng.integers(4, 12))
                 vill = tuple(geo.VILLAGES[v] for v in rng.permutation(len(geo.VILLAGES))[:vk])
@@ -200,9 +196,7 @@ _SETTLEMENT = tuple(t for t, _ in geo.SETTLEMENT_TYPES)
 _SETTLEMENT_P = np.array([p for _, p in geo.SETTLEMENT_TYPES])
 
 
-def draw_addresses(
-    rng: np.random.Generator, region_idx: np.ndarray
-) -> dict[str, np.ndarray | list]:
+def draw_addresses(rng: np.random.Generator, region_idx: np.ndarray) -> dict[str, np.ndarray | list]:
     """District, address string and postcode for homes in the given regions."""
     n = len(region_idx)
     rg = region_geo()
@@ -242,11 +236,7 @@ def draw_addresses(
     addr = []
     prefixes = [g.address_prefix for g in rg]
     for i in range(n):
-        h = (
-            f"д. {house[i]}"
-            + ("А" if letter[i] else "")
-            + (f", корп. {korpus_n[i]}" if korpus[i] else "")
-        )
+        h = f"д. {house[i]}" + ("А" if letter[i] else "") + (f", корп. {korpus_n[i]}" if korpus[i] else "")
         if flat[i]:
             h += f", кв. {flat[i]}"
         st = f"{_CITY_STREET_TYPES[stype[i]]} {_STREET_NAMES[street[i]]}"
@@ -324,9 +314,7 @@ def _gumbel_top(rng, weights, k):
 
 def _couples(rng, birth, male, age):
     n = len(birth)
-    p_men = np.interp(
-        age, [19, 20, 24, 29, 34, 44, 59, 69, 80], [0, 0.12, 0.3, 0.5, 0.62, 0.68, 0.72, 0.72, 0.62]
-    )
+    p_men = np.interp(age, [19, 20, 24, 29, 34, 44, 59, 69, 80], [0, 0.12, 0.3, 0.5, 0.62, 0.68, 0.72, 0.72, 0.62])
     men = np.flatnonzero(male & (rng.random(n) < p_men))
     w_women = np.where(
         ~male,
@@ -352,9 +340,7 @@ def _couples(rng, birth, male, age):
 
 def _link_children(rng, birth, male, age, husband):
     n = len(birth)
-    p_link = np.interp(
-        age, [0, 17, 18, 30, 31, 45, 46, 60, 61], [0.93, 0.93, 0.85, 0.85, 0.6, 0.6, 0.3, 0.3, 0]
-    )
+    p_link = np.interp(age, [0, 17, 18, 30, 31, 45, 46, 60, 61], [0.93, 0.93, 0.85, 0.85, 0.6, 0.6, 0.3, 0.3, 0])
     cand = np.flatnonzero(rng.random(n) < p_link)
     couple_kind = rng.random(n) < 0.82
     married = np.flatnonzero(husband >= 0)
@@ -539,9 +525,7 @@ def _deaths(rng, birth, male, age, horizon, lower):
     # The register keeps the dead of the last two years: about 2% of its records.
     p = np.minimum(1 - (1 - np.minimum(q, 0.9)) ** _DEATH_YEARS, 0.6)
     dead = rng.random(len(birth)) < p
-    lo = np.maximum.reduce(
-        [birth + 1, np.full(len(birth), horizon - int(_DEATH_YEARS * YEAR)), lower]
-    )
+    lo = np.maximum.reduce([birth + 1, np.full(len(birth), horizon - int(_DEATH_YEARS * YEAR)), lower])
     dead &= lo <= horizon
     death = np.full(len(birth), NONE, np.int64)
     span = np.maximum(horizon - lo, 0)
@@ -586,9 +570,7 @@ def build(n: int, rng: np.random.Generator, horizon: int) -> Population:
     divorced = can_divorce & (rng.random(n) < 0.22)
     divorce = np.full(n, NONE, np.int64)
     span = horizon - marriage - 365
-    divorce[divorced] = (
-        marriage[divorced] + 365 + (rng.random(divorced.sum()) * span[divorced]).astype(np.int64)
-    )
+    divorce[divorced] = marriage[divorced] + 365 + (rng.random(divorced.sum()) * span[divorced]).astype(np.int64)
 
     # Death cannot precede one's own children's births, marriage or divorce.
     lower = np.maximum.reduce([last_child, np.where(is_wife, np.maximum(marriage, divorce), NONE)])
@@ -604,10 +586,7 @@ def build(n: int, rng: np.random.Generator, horizon: int) -> Population:
         linked
         & (wife < 0)
         & ~is_wife
-        & (
-            (age < 18)
-            | (rng.random(n) < np.interp(age, [18, 22, 26, 30, 40], [0.8, 0.5, 0.25, 0.12, 0.05]))
-        )
+        & ((age < 18) | (rng.random(n) < np.interp(age, [18, 22, 26, 30, 40], [0.8, 0.5, 0.25, 0.12, 0.05])))
     )
     home[stay] = mother[stay]
     for _ in range(8):
@@ -720,17 +699,13 @@ def build(n: int, rng: np.random.Generator, horizon: int) -> Population:
                         vfather[sel] = categorical(rng, gn["M"].probs[gi, c], len(sel))
     male_names = np.array(gn["M"].names, object)
     female_names = np.array(gn["F"].names, object)
-    given = np.where(
-        male, male_names[given_idx], female_names[np.minimum(given_idx, len(female_names) - 1)]
-    )
+    given = np.where(male, male_names[given_idx], female_names[np.minimum(given_idx, len(female_names) - 1)])
     fname = np.where(father >= 0, given_idx[np.maximum(father, 0)], vfather)
     pm, pf = names.patronymics()
     patronymic = np.where(male, np.array(pm, object)[fname], np.array(pf, object)[fname])
     no_patr = np.zeros(n)
     for g, gi in gidx.items():
-        foreign_rate = (
-            names.names_other.GROUPS[g]["no_patronymic"] if g in names.names_other.GROUPS else 0.0
-        )
+        foreign_rate = names.names_other.GROUPS[g]["no_patronymic"] if g in names.names_other.GROUPS else 0.0
         sel = group == gi
         no_patr[sel] = np.where(cit[sel] > 0, foreign_rate, _NO_PATRONYMIC_CITIZEN.get(g, 0.0))
     patronymic[rng.random(n) < no_patr] = None
@@ -765,9 +740,7 @@ def build(n: int, rng: np.random.Generator, horizon: int) -> Population:
     moved = rng.random(len(has_inn)) < 0.15
     inn_region[moved] = categorical(rng, pop_w, moved.sum())
     rcode = np.array([int(r.code) for r in REGIONS])[inn_region]
-    inspect = 1 + (rng.random(len(has_inn)) * np.clip(pop_w[inn_region] / 150, 2, 40)).astype(
-        np.int64
-    )
+    inspect = 1 + (rng.random(len(has_inn)) * np.clip(pop_w[inn_region] / 150, 2, 40)).astype(np.int64)
     serial = rng.integers(0, 1_000_000, size=len(has_inn))
     body10 = rcode * 10**8 + inspect * 10**6 + serial
     _, first = np.unique(body10, return_index=True)
@@ -781,9 +754,7 @@ def build(n: int, rng: np.random.Generator, horizon: int) -> Population:
     phone = np.full(n, None, object)
     ph = rng.integers(0, 1_000_000_000, size=has_phone.sum())
     phone[has_phone] = [f"+79{v:09d}" for v in ph]
-    p_mail = np.interp(
-        age, [0, 13, 14, 16, 17, 60, 70, 80], [0, 0, 0.3, 0.3, 0.58, 0.58, 0.3, 0.15]
-    )
+    p_mail = np.interp(age, [0, 13, 14, 16, 17, 60, 70, 80], [0, 0, 0.3, 0.3, 0.58, 0.58, 0.3, 0.15])
     has_mail = np.flatnonzero(rng.random(n) < p_mail)
     email = np.full(n, None, object)
     email[has_mail] = _emails(rng, has_mail, surname, given, by)

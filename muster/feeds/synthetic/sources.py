@@ -119,9 +119,7 @@ def interior(pop: Population, rng, noise: Noise) -> Table:
         stale = eligible[rng.random(len(eligible)) < share]
         old_region = region[stale].copy()
         away = rng.random(len(stale)) < 0.3
-        old_region[away] = categorical(
-            rng, np.array([r.population_k for r in REGIONS], float), away.sum()
-        )
+        old_region[away] = categorical(rng, np.array([r.population_k for r in REGIONS], float), away.sum())
         old = draw_addresses(rng, old_region)
         region[stale] = old_region
         district[stale] = old["district"]
@@ -135,16 +133,12 @@ def interior(pop: Population, rng, noise: Noise) -> Table:
     p_unexp = np.where(adult_m, 0.02, np.where(age >= 18, 0.003, 0.002))
     p_exp = np.where(adult_m, 0.03, np.where(age >= 18, 0.005, 0.001))
     r = rng.random(k)
-    conviction = np.where(
-        r < p_unexp, "unexpunged", np.where(r < p_unexp + p_exp, "expunged", "none")
-    )
+    conviction = np.where(r < p_unexp, "unexpunged", np.where(r < p_unexp + p_exp, "expunged", "none"))
     until = np.full(k, NONE, np.int64)
     une = (conviction == "unexpunged") & (rng.random(k) < 0.8)
     until[une] = h + rng.integers(30, int(8 * YEAR_DAYS), size=une.sum())
     exp = (conviction == "expunged") & (rng.random(k) < 0.8)
-    until[exp] = np.maximum(
-        h - rng.integers(30, int(10 * YEAR_DAYS), size=exp.sum()), add_years(b[exp], 16)
-    )
+    until[exp] = np.maximum(h - rng.integers(30, int(10 * YEAR_DAYS), size=exp.sum()), add_years(b[exp], 16))
     until[exp] = np.minimum(until[exp], h)
     young_m = male & (age >= 18) & (age <= 50)
     r = rng.random(k)
@@ -306,9 +300,7 @@ def education(pop: Population, rng, noise: Noise) -> Table:
     form = categorical(rng, np.array([0.70, 0.08, 0.22]), len(uni))
     form[medic] = 0
     expelled_uni = rng.random(len(uni)) < 0.14
-    rows.append(
-        (uni, np.where(spec, "specialist", "bachelor"), uni_start, years, form, "uni", expelled_uni)
-    )
+    rows.append((uni, np.where(spec, "specialist", "bachelor"), uni_start, years, form, "uni", expelled_uni))
     done = ~expelled_uni
     end = uni_start + years
     master = done & ~spec & (rng.random(len(uni)) < 0.35)
@@ -438,19 +430,13 @@ def education(pop: Population, rng, noise: Noise) -> Table:
 def elections(pop: Population, rng, noise: Noise) -> Table:
     h = pop.horizon
     hy = int(ymd(np.array([h]))[0][0])
-    p = np.flatnonzero(
-        _alive(pop) & (pop.citizenship == 0) & (pop.age >= 21) & (rng.random(pop.n) < 0.001)
-    )
+    p = np.flatnonzero(_alive(pop) & (pop.citizenship == 0) & (pop.age >= 21) & (rng.random(pop.n) < 0.001))
     k = len(p)
     deputy = rng.random(k) < 0.75
     level = np.where(
         deputy,
-        np.array(["federal", "regional", "municipal"], object)[
-            categorical(rng, np.array([0.005, 0.1, 0.895]), k)
-        ],
-        np.array(["federal", "regional", "municipal"], object)[
-            categorical(rng, np.array([0.03, 0.17, 0.8]), k)
-        ],
+        np.array(["federal", "regional", "municipal"], object)[categorical(rng, np.array([0.005, 0.1, 0.895]), k)],
+        np.array(["federal", "regional", "municipal"], object)[categorical(rng, np.array([0.03, 0.17, 0.8]), k)],
     )
     voting_days = []
     for y in range(hy - 5, hy + 1):
@@ -500,10 +486,7 @@ def _employers(rng_fixed, n=3000):
     codes = [r.code for r in REGIONS]
     w = np.array([_IT_REGIONS.get(c, 0.3) for c in codes], float)
     reg = categorical(rng_fixed, w, n)
-    body9 = (
-        np.array([int(codes[r]) for r in reg]) * 10**7
-        + (1 + rng_fixed.integers(0, 40, size=n)) * 10**5
-    )
+    body9 = np.array([int(codes[r]) for r in reg]) * 10**7 + (1 + rng_fixed.integers(0, 40, size=n)) * 10**5
     body9 += rng_fixed.permutation(100_000)[:n]
     return np.array([f"{v:010d}" for v in inn10(body9)], object), rng_fixed.random(n) < 0.92
 
@@ -585,9 +568,7 @@ def civil(pop: Population, rng, noise: Noise) -> Table:
     )
 
 
-_RELATIONS = np.array(
-    ["mother", "father", "grandmother", "grandfather", "sibling", "spouse", "child"], object
-)
+_RELATIONS = np.array(["mother", "father", "grandmother", "grandfather", "sibling", "spouse", "child"], object)
 _RELATION_P = np.array([0.35, 0.2, 0.15, 0.07, 0.1, 0.08, 0.05])
 
 
@@ -600,17 +581,13 @@ def social(pop: Population, rng, noise: Noise) -> Table:
     np.maximum.at(youngest, pop.mother[kids], pop.birth[kids])
     has_minor_sibling = np.zeros(pop.n, bool)
     m = np.maximum(pop.mother, 0)
-    has_minor_sibling[kids] = (pop.mother[kids] >= 0) & (
-        youngest[m[kids]] > add_years(np.array([h]), -18)[0]
-    )
+    has_minor_sibling[kids] = (pop.mother[kids] >= 0) & (youngest[m[kids]] > add_years(np.array([h]), -18)[0])
     guardian = np.flatnonzero(ok & has_minor_sibling & (pop.age <= 35) & (rng.random(pop.n) < 0.01))
     carers = np.flatnonzero(ok & (rng.random(pop.n) < 0.0045))
     carers = carers[~np.isin(carers, guardian)]
     p = np.concatenate([carers, guardian])
     k = len(p)
-    care = np.array(
-        ["disabled_relative"] * len(carers) + ["minor_sibling_guardian"] * len(guardian), object
-    )
+    care = np.array(["disabled_relative"] * len(carers) + ["minor_sibling_guardian"] * len(guardian), object)
     relation = _RELATIONS[categorical(rng, _RELATION_P, k)]
     relation[care == "minor_sibling_guardian"] = "sibling"
     lo = np.maximum(add_years(pop.birth[p], 18), h - int(10 * YEAR_DAYS))

@@ -5,8 +5,7 @@ from muster.rules.dsl import AgeAtLeast, AsOf, Birthday, Feature, Param
 from muster.rules.engine import Ground, RulePack
 
 F = Feature
-FEATURES = {"person_id": "id", "office_id": "text", "birth_date": "date", "study_end": "date",
-            "education_fact": "id"}
+FEATURES = {"person_id": "id", "office_id": "text", "birth_date": "date", "study_end": "date", "education_fact": "id"}
 
 
 def features_sql(d, scope: str | None = None) -> str:
@@ -23,13 +22,30 @@ LEFT JOIN (SELECT sr.person_id, MAX({end}) AS study_end, MAX(fa.id) AS education
 
 
 GROUNDS = (
-    Ground("under_age", "not_liable", "DSA 2020 s. 4(1)", ~AgeAtLeast(Param("service.age_min")),
-           "Service starts at 19.", until=Birthday(F("birth_date"), Param("service.age_min"))),
-    Ground("over_age", "not_liable", "DSA 2020 s. 4(2)", AgeAtLeast(Param("service.age_limit")),
-           "No service from 25."),
-    Ground("study", "deferral", "DSA 2020 s. 7", F("study_end") >= AsOf(),
-           "University students finish their studies first.", until=F("study_end")),
+    Ground(
+        "under_age",
+        "not_liable",
+        "DSA 2020 s. 4(1)",
+        ~AgeAtLeast(Param("service.age_min")),
+        "Service starts at 19.",
+        until=Birthday(F("birth_date"), Param("service.age_min")),
+    ),
+    Ground("over_age", "not_liable", "DSA 2020 s. 4(2)", AgeAtLeast(Param("service.age_limit")), "No service from 25."),
+    Ground(
+        "study",
+        "deferral",
+        "DSA 2020 s. 7",
+        F("study_end") >= AsOf(),
+        "University students finish their studies first.",
+        until=F("study_end"),
+    ),
 )
 
-PACK = RulePack(name="examplia", version="examplia-2020.1", grounds=GROUNDS, features=FEATURES,
-                features_sql=features_sql, sources={"study_end": "education_fact"})
+PACK = RulePack(
+    name="examplia",
+    version="examplia-2020.1",
+    grounds=GROUNDS,
+    features=FEATURES,
+    features_sql=features_sql,
+    sources={"study_end": "education_fact"},
+)
