@@ -103,3 +103,14 @@ def test_session_auth_and_card_page(users, people):
 def test_openapi_document():
     doc = Client().get("/api/openapi.json").json()
     assert "/api/persons/{national_id}" in doc["paths"]
+
+
+def test_person_card_query_count_is_bounded(users, people, django_assert_max_num_queries):
+    """The hot page must not grow a query per attribute or per fact."""
+    client = Client()
+    assert client.login(username="clerk", password=PASSWORD)
+    nid = people[0]["national_id"]
+    with django_assert_max_num_queries(45):
+        assert client.get(f"/office/persons/{nid}/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/api/persons/{nid}").status_code == 200
