@@ -74,6 +74,48 @@ def raw_copy(url: str, csv_path: Path) -> float:
     return seconds
 
 
+def agency_sources(feeds: Path, url: str, env: dict) -> list[tuple[str, str, str]]:
+    """Each agency file after the population: muster ingest (with identity linkage) vs raw COPY."""
+    rows = []
+    for source in ("interior", "health", "education", "elections", "digital", "civil", "social"):
+        path = feeds / f"{source}.jsonl"
+        lines = sum(1 for _ in path.open("rb"))
+        t0 = time.perf_counter()
+        result = orjson.loads(common.muster("ingest", "--source", source, str(path), "--json", env=env))
+        t_ingest = time.perf_counter() - t0
+        t_copy = raw_copy_lines(url, path)
+        print(
+            f"{source}: {lines:,} lines, ingest {t_ingest:.1f} s, raw COPY {t_copy:.2f} s, "
+            f"{t_copy / t_ingest:.1%}; {result}"
+        )
+        rows.append(
+            (
+                f"{source} ingest, PostgreSQL, {lines:,} lines ({result['applied']:,} applied, "
+                f"{result['review']:,} review, {result['quarantined']:,} quarantined)",
+                f"{t_ingest:.1f} s ({lines / t_ingest:,.0f} lines/s), {t_copy / t_ingest:.1%} of raw COPY",
+                "same run (--all-sources)",
+            )
+        )
+    return rows
+
+
+def raw_copy_lines(url: str, path: Path) -> float:
+    """COPY of the file's lines as one text column into an unindexed table."""
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_lines")
+        conn.execute("CREATE TABLE bench_lines (line text)")
+        conn.commit()
+        t0 = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY bench_lines FROM STDIN") as copy, path.open("rb") as fh:
+            for line in fh:
+                copy.write_row((line.rstrip(b"\n").decode(),))
+        conn.commit()
+        seconds = time.perf_counter() - t0
+        conn.execute("DROP TABLE bench_lines")
+        conn.commit()
+    return seconds
+
+
 def timed_ingest(env: dict, path: Path) -> tuple[float, dict]:
     common.muster("init", "--json", env=env)
     t0 = time.perf_counter()
@@ -85,6 +127,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=int(os.environ.get("MUSTER_BENCH_PERSONS", 1_000_000)))
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--all-sources", action="store_true", help="then every agency source, each against its COPY")
     args = ap.parse_args()
     feeds = common.population_files(args.persons)
     pop = feeds / "population.jsonl"
@@ -111,6 +154,8 @@ def main() -> None:
         ("raw COPY of the same rows, unindexed table", f"{t_copy:.1f} s ({rows / t_copy:,.0f} rows/s)", "same run"),
         ("ingest rate / raw COPY rate", f"{ratio:.0%}", "same run"),
     ]
+    if args.all_sources:
+        figures += agency_sources(feeds, url, env)
     if not args.no_sqlite:
         home2 = tempfile.mkdtemp(prefix="muster-bench-sqlite-")
         t_sqlite, res2 = timed_ingest({"DATABASE_URL": "", "MUSTER_HOME": home2}, pop)
