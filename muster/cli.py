@@ -280,22 +280,34 @@ def cmd_serve(args) -> dict:
 def cmd_demo(args) -> dict:
     from muster import setup
 
+    # The summons QR codes point at the address the demo serves.
+    os.environ.setdefault("MUSTER_PUBLIC_URL", f"http://127.0.0.1:{args.port}")
     info = setup.demo(persons=args.persons, port=args.port, quiet=args.json)
     if args.json:
         sys.stdout.write(orjson.dumps(info).decode() + "\n")
-        sys.stdout.flush()
+    sys.stdout.flush()
     setup.start_companions(args.port, quiet=args.json)
-    setup.serve(args.port, workers=2)
+    # A fresh process for the web server: forking gunicorn workers from this one, which has
+    # loaded DuckDB, Splink and Arrow for the ingest, crashes them (SIGSEGV on garbage collection).
+    exe = str(Path(sys.executable).parent / "muster")
+    os.execv(exe, [exe, "serve", "--port", str(args.port), "--workers", "2"])  # noqa: S606 - our own script
     return info
 
 
 # -- parser -----------------------------------------------------------------
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 with one line, like every other error (SPEC section 3)."""
+
+    def error(self, message):
+        self.exit(1, f"muster: {message} (see: {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object as the result")
-    top = argparse.ArgumentParser(prog="muster", description="Military registration and electronic call-up.")
+    top = Parser(prog="muster", description="Military registration and electronic call-up.")
     sub = top.add_subparsers(dest="command", required=True)
 
     def add(name, func, help_, **kw):

@@ -145,14 +145,16 @@ def start_companions(port: int, quiet: bool = False) -> list:
     exe = str(Path(sys.executable).parent / "muster")
     border_port = urlsplit(settings.MUSTER_PEER_BORDER_URL).port or 8101
     out = None if not quiet else subprocess.DEVNULL
+    env = {**os.environ, "MUSTER_ACCESS_LOG": ""}  # the peer's polling would flood the terminal
     procs = [
-        subprocess.Popen([exe, "peer", "border", "--port", str(border_port)], stdout=out, stderr=out),
+        subprocess.Popen([exe, "peer", "border", "--port", str(border_port)], stdout=out, stderr=out, env=env),
         subprocess.Popen(
             [exe, "exchange", "run", "--trust-on-first-use", "--interval", "0.3", "--snapshot-every", "600"],
             stdout=out,
             stderr=out,
+            env=env,
         ),
-        subprocess.Popen([exe, "tick", "--every", "60"], stdout=out, stderr=out),
+        subprocess.Popen([exe, "tick", "--every", "60"], stdout=out, stderr=out, env=env),
     ]
 
     owner = os.getpid()
@@ -186,6 +188,8 @@ def serve(port: int, workers: int = 2) -> None:
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", os.environ.get("MUSTER_ACCESS_LOG", "-") or None)
             self.cfg.set("timeout", 60)
+            # One control socket path per user would be shared by every gunicorn on the machine.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return application

@@ -41,6 +41,10 @@ def home(request):
         return redirect("office:search")
     if request.user.role == Role.CITIZEN:
         return redirect("portal:my_record")
+    if request.user.role == Role.AUDITOR:
+        return redirect("audit")
+    if request.user.role == Role.ADMIN:
+        return redirect("office:exchange")
     return render(request, "portal/start.html")
 
 

@@ -51,6 +51,19 @@ def measure_json(m) -> dict:
     }
 
 
+def _birth(text: str):
+    """A date of birth as printed on the summons (DD.MM.YYYY) or as ISO (YYYY-MM-DD)."""
+    import datetime as dt
+
+    try:
+        if "." in text:
+            day, month, year = (int(x) for x in text.split("."))
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 VERIFY_LIMIT = 10  # checks per client per 10 minutes
 
 
@@ -77,7 +90,7 @@ def verify(request):
             answer = "unknown"
             if numbers.valid(number):
                 s = Summons.objects.select_related("person").filter(number=number).first()
-                if s and s.person.birth_date.isoformat() == birth:
+                if s and s.person.birth_date == _birth(birth):
                     answer = "cancelled" if s.state == Summons.State.CANCELLED else "valid"
     return render(
         request,
@@ -88,7 +101,7 @@ def verify(request):
             "answer": answer,
             "limited": limited,
             "labels": {
-                "valid": _("This summons is genuine and in force."),
+                "valid": _("This summons is genuine: a recruitment office issued it and has not cancelled it."),
                 "cancelled": _("This summons was cancelled."),
                 "unknown": _("No summons matches this number and date of birth."),
             },

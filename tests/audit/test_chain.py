@@ -159,3 +159,20 @@ def test_audit_verify_cli_exit_code(capsys):
     out = capsys.readouterr()
     assert '"first_bad_entry":2' in out.out
     assert "entry 2" in out.err
+
+
+def test_auditor_page_shows_the_chain_without_personal_data(client):
+    from muster.accounts.services import add_user
+
+    _write(3)
+    record(
+        Actor("c", "clerk", "77-01"), "person.read", at=T0, object_type="person", object_id="11223344595", person_id=42
+    )
+    add_user("aud", "auditor", "correct horse battery", actor=Actor.system("t"), now=T0)
+    add_user("clk", "clerk", "correct horse battery", actor=Actor.system("t"), now=T0, office="77-01")
+    client.login(username="aud", password="correct horse battery")
+    page = client.get("/audit/").content.decode()
+    assert "person.read" in page
+    assert "11223344595" not in page
+    client.login(username="clk", password="correct horse battery")
+    assert client.get("/audit/").status_code == 404
