@@ -168,7 +168,8 @@ def features_of(person_id: int, pack: engine.RulePack | None = None) -> dict:
     pack = pack or engine.current_pack()
     d = Dialect(connection.vendor)
     with connection.cursor() as cur:
-        cur.execute(pack.features_sql(d, f"SELECT {int(person_id)}"))
+        # A literal id (not a subquery) lets PostgreSQL use the person index on every join.
+        cur.execute(pack.features_sql(d, str(int(person_id))))
         cols = [c[0] for c in cur.description]
         row = cur.fetchone()
     return _typed(pack, dict(zip(cols, row, strict=True)))
