@@ -16,6 +16,7 @@ from .dsl import Context
 from .models import Decision, DecisionChange, EvaluationRun
 
 FEATURES_T = "muster_features"
+SCOPE_T = "muster_scope"
 DECISIONS_T = "muster_decisions"
 
 
@@ -31,7 +32,7 @@ def _temp(cur, name: str, select_sql: str, params: dict, pg: bool) -> None:
 
 def _drop(cur, pg: bool) -> None:
     schema = "pg_temp" if pg else "temp"
-    for name in (DECISIONS_T, FEATURES_T):
+    for name in (DECISIONS_T, FEATURES_T, SCOPE_T):
         cur.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
 
 
@@ -60,6 +61,13 @@ def evaluate(
         sid = None if write else transaction.savepoint()
         if d.pg:
             cur.execute("SET LOCAL jit = off")
+        if scope is not None and not scope.isdigit():
+            # Materialise (and analyse) the persons in scope, so the planner knows how many
+            # there are: a semi-join on a fresh staging table is estimated at one row, and the
+            # nested loops that follow take minutes at national scale.
+            _temp(cur, SCOPE_T, f"SELECT DISTINCT person_id FROM ({scope}) s", scope_params or {}, d.pg)
+            cur.execute(f"ANALYZE {SCOPE_T}")
+            scope = f"SELECT person_id FROM {SCOPE_T}"
         _temp(cur, FEATURES_T, pack.features_sql(d, scope), scope_params or {}, d.pg)
         sql = engine.decision_sql(pack, ctx, FEATURES_T)
         _temp(cur, DECISIONS_T, sql, ctx.sql_params, d.pg)
