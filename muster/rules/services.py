@@ -47,7 +47,8 @@ def evaluate(
     overrides: dict | None = None,
     pack: engine.RulePack | None = None,
 ) -> dict:
-    """Decide the rights of everyone (or of the persons `scope` selects), set-based.
+    """Decide the rights of everyone (or of the persons `scope` selects: a subquery with a
+    `person_id` column, or one literal person id), set-based.
 
     With `write`, only the decisions that changed are written, each change also into the
     append-only history, and one audit entry records the run. Without it (what-if, other

@@ -71,7 +71,7 @@ def _application(rec, lines):
 def both(person: Person, as_of: dt.date) -> tuple:
     """The decision from the Python path and from the SQL path; they must agree."""
     one = services.explain(person, as_of)
-    services.evaluate(now=NOW, as_of=as_of, actor=SYS, scope=f"SELECT {person.pk}", write=True)
+    services.evaluate(now=NOW, as_of=as_of, actor=SYS, scope=str(person.pk), write=True)
     stored = Decision.objects.get(person=person)
     sql = (stored.status, stored.ground, stored.until.isoformat() if stored.until else None)
     assert (one["status"], one["ground"], one["until"]) == sql
