@@ -198,7 +198,9 @@ def issue(
             # The decision is taken afresh, so the guard never relies on a stale one.
             from muster.rules.services import evaluate
 
-            evaluate(now=now, as_of=timezone.localdate(now), actor=actor, scope=str(person.pk))  # a literal id: an index lookup, not a semi-join
+            evaluate(
+                now=now, as_of=timezone.localdate(now), actor=actor, scope=str(person.pk)
+            )  # a literal id: an index lookup, not a semi-join
         cur.execute(f"SELECT refusal FROM ({_persons_sql(purpose, 'p.id = %(pid)s')}) x", {"pid": person.pk})
         refusal = cur.fetchone()[0]
         if refusal:
