@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check muster tests benchmarks scripts
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:

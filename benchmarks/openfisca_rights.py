@@ -27,7 +27,6 @@ import io
 import itertools
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -442,21 +441,22 @@ class it_employee_until(Variable):
         return birthday(person("birth_date", period), parameters(period).it.age_limit)
 
 
-def _read(name: str) -> tuple[str, object]:
-    return name, lambda person, period: person(name, period)
+def _read(name: str):
+    return lambda person, period: person(name, period)
 
 
-def _open_ended(name: str) -> tuple[str, object]:
+def _open_ended(name: str):
     """A care period whose end is unknown is coded 9999-12-31 in the features: open-ended."""
 
     def until(person, period):
         v = person(name, period)
         return np.where(v == FAR, NAT, v)
 
-    return name, until
+    return until
 
 
-# (ground code, variable, kind, until) in the rule pack's order; `until` reads the end date.
+# (ground code, variable, kind, until) in the rule pack's order; `until(person, period)` gives
+# the ground's end date (NaT: open-ended), None for grounds without one.
 GROUNDS = (
     ("deceased", "deceased", "not_liable", None),
     ("female", "female", "not_liable", None),
@@ -472,12 +472,7 @@ GROUNDS = (
     ("carer", "carer", "deferral", _open_ended("carer_until")),
     ("sibling_guardian", "sibling_guardian", "deferral", _open_ended("sibling_guardian_until")),
     ("two_children", "two_children", "deferral", None),
-    (
-        "child_without_mother",
-        "child_without_mother",
-        "deferral",
-        _read("child_without_mother_until"),
-    ),
+    ("child_without_mother", "child_without_mother", "deferral", _read("child_without_mother_until")),
     ("disabled_child", "disabled_child", "deferral", _read("disabled_child_until")),
     ("pregnant_wife", "pregnant_wife", "deferral", _read("wife_pregnancy_due")),
     ("deputy", "deputy", "deferral", _read("deputy_term_end")),
@@ -507,7 +502,7 @@ def _end(person, period, until) -> np.ndarray:
     """A deferral's end, open-ended (unknown) as 9999-12-31."""
     if until is None:
         return np.full(person.count, FAR)
-    end = until[1](person, period)
+    end = until(person, period)
     return np.where(np.isnat(end), FAR, end)
 
 
@@ -574,7 +569,7 @@ class decision_until(Variable):
         for code, _, kind, until in GROUNDS:
             if kind != "deferral" and until is not None:
                 mine = ground == Ground[code].index
-                out = np.where(mine, until[1](person, period), out)
+                out = np.where(mine, until(person, period), out)
         best = person("deferral_end", period)
         deferred = STATUS_OF_GROUND[ground] == Status.deferred.index
         return np.where(deferred & (best != FAR), best, out)
@@ -600,24 +595,14 @@ def tax_benefit_system() -> TaxBenefitSystem:
     tbs.parameters = parameters_node()
     for name, (value_type, enum) in INPUTS.items():
         tbs.add_variable(_input_variable(name, value_type, enum))
-    module = sys.modules[__name__]
-    computed = {v for _, v, _, _ in GROUNDS} | {
-        "under_age_until",
-        "child_without_mother_until",
-        "disabled_child_until",
-        "it_employee_until",
-        "deferral_end",
-        "decision_ground",
-        "decision_status",
-        "decision_until",
-    }
-    for name in sorted(computed):
-        tbs.add_variable(getattr(module, name))
+    for value in list(globals().values()):  # the computed variables: every Variable class above
+        if isinstance(value, type) and issubclass(value, Variable) and value is not Variable:
+            tbs.add_variable(value)
     return tbs
 
 
 def simulate(tbs: TaxBenefitSystem, inputs: dict[str, np.ndarray], as_of: dt.date):
-    """(status names, ground names or None, until datetime64 with NaT) for every person."""
+    """(Status index, Ground index, until as datetime64 with NaT) for every person."""
     n = len(inputs["person_id"])
     sim = SimulationBuilder().build_default_simulation(tbs, n)
     for name, (_, enum) in INPUTS.items():
