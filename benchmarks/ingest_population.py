@@ -21,25 +21,10 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 
-COLUMNS = (
-    "record_id",
-    "changed_at",
-    "national_id",
-    "tax_id",
-    "surname",
-    "given_name",
-    "patronymic",
-    "sex",
-    "birth_date",
-    "citizenship",
-    "region",
-    "district",
-    "address",
-    "postcode",
-    "phone",
-    "email",
-    "death_date",
-)
+sys.path.insert(0, str(common.HERE.parent))
+from muster.registry.attributes import ATTRIBUTES
+
+COLUMNS = ("record_id", "changed_at", *ATTRIBUTES)
 
 
 def to_csv(jsonl: Path) -> Path:

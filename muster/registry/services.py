@@ -10,26 +10,9 @@ from muster.accounts.models import STAFF_ROLES
 from muster.audit.services import Actor
 from muster.audit.services import record as audit
 
+from .attributes import ATTRIBUTES
 from .models import Fact, Person
 from .scoping import visible_persons
-
-ATTRIBUTES = (
-    "national_id",
-    "tax_id",
-    "surname",
-    "given_name",
-    "patronymic",
-    "sex",
-    "birth_date",
-    "citizenship",
-    "region",
-    "district",
-    "address",
-    "postcode",
-    "phone",
-    "email",
-    "death_date",
-)
 
 LABELS = {
     "national_id": _("Insurance number (SNILS)"),

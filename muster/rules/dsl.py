@@ -143,14 +143,13 @@ class AsOf(Expr):
         return c.as_of
 
 
-@dataclass(eq=False)
-class AgeAtLeast(Expr):
-    """The person has turned `years` (a parameter or a number) on the evaluation date."""
+class BornOnOrBefore(Expr):
+    """Born on or before a cut-off date that depends on the evaluation date: every age test.
 
-    years: Expr
+    Subclasses say how the cut-off is found; the comparison is the same in SQL and Python."""
 
     def cutoff(self, c) -> dt.date:
-        return p.years_before(c.as_of, self.years.py({}, c))
+        raise TypeError(f"{type(self).__name__} defines no cut-off")
 
     def sql(self, c):
         return f"COALESCE(f.birth_date <= {c.bind(self.cutoff(c))}, FALSE)"
@@ -160,6 +159,16 @@ class AgeAtLeast(Expr):
 
     def features(self):
         return {"birth_date"}
+
+
+@dataclass(eq=False)
+class AgeAtLeast(BornOnOrBefore):
+    """The person has turned `years` (a parameter or a number) on the evaluation date."""
+
+    years: Expr
+
+    def cutoff(self, c) -> dt.date:
+        return p.years_before(c.as_of, self.years.py({}, c))
 
 
 @dataclass(eq=False)

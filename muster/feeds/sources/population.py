@@ -6,6 +6,7 @@ from functools import cache
 from muster.feeds import validation as v
 from muster.feeds.linkage import normalise_name
 from muster.registry import status
+from muster.registry.attributes import ATTRIBUTES
 from muster.registry.models import OfficeArea, Person, SourceRecord
 from muster.registry.regions import REGIONS, districts
 
@@ -14,23 +15,7 @@ from .base import ChunkContext, Source, insert_facts, mark_unchanged, upsert_sou
 P = Person._meta.db_table
 SR = SourceRecord._meta.db_table
 
-GOLDEN = (
-    "national_id",
-    "tax_id",
-    "surname",
-    "given_name",
-    "patronymic",
-    "sex",
-    "birth_date",
-    "citizenship",
-    "region",
-    "district",
-    "address",
-    "postcode",
-    "phone",
-    "email",
-    "death_date",
-)
+GOLDEN = ATTRIBUTES
 CONTACT = ("phone", "email")
 IDENTITY = tuple(c for c in GOLDEN[1:] if c not in CONTACT)
 _REGION_CODES = tuple(r.code for r in REGIONS)

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from muster.rules import parameters as p
-from muster.rules.dsl import AgeAtLeast, AsOf, Birthday, Expr, Feature, Not, Param
+from muster.rules.dsl import AgeAtLeast, AsOf, Birthday, BornOnOrBefore, Expr, Feature, Not, Param
 from muster.rules.engine import Ground, RulePack
 
 from .features import FEATURES, SOURCES, features_sql
@@ -22,7 +22,7 @@ FAR = dt.date(9999, 12, 31)
 
 
 @dataclass(eq=False)
-class PastCallUpAge(Expr):
+class PastCallUpAge(BornOnOrBefore):
     """Past the call-up age limit on the date; when the limit rose (27 to 30 on 2024-01-01),
     whoever had reached the old limit before the change stays in the reserve."""
 
@@ -33,15 +33,6 @@ class PastCallUpAge(Expr):
                 if new > old:
                     cut = max(cut, p.years_before(changed_on - dt.timedelta(days=1), old))
         return cut
-
-    def sql(self, c):
-        return f"COALESCE(f.birth_date <= {c.bind(self.cutoff(c))}, FALSE)"
-
-    def py(self, row, c):
-        return row["birth_date"] is not None and row["birth_date"] <= self.cutoff(c)
-
-    def features(self):
-        return {"birth_date"}
 
 
 @dataclass(eq=False)
