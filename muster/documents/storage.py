@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import tempfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from django.conf import settings
@@ -59,7 +60,7 @@ def write_once(path: Path, data: bytes, mode: int = 0o444) -> bool:
     return True
 
 
-class DocumentStore:
+class DocumentStore(ABC):
     """put(bytes) -> sha256, get(sha256) -> bytes, exists(sha256); subclasses move bytes."""
 
     def put(self, data: bytes) -> str:
@@ -74,14 +75,17 @@ class DocumentStore:
             raise DocumentTampered(f"stored document {digest} does not match its hash")
         return data
 
+    @abstractmethod
     def exists(self, digest: str) -> bool:
-        raise NotImplementedError
+        """Whether the store holds bytes under this hash."""
 
+    @abstractmethod
     def _write(self, digest: str, data: bytes) -> None:
-        raise NotImplementedError
+        """Keep the bytes under their hash, never replacing what is there."""
 
+    @abstractmethod
     def _read(self, digest: str) -> bytes:
-        raise NotImplementedError
+        """The bytes under this hash (checked against it by `get`)."""
 
 
 class FileSystemStore(DocumentStore):
