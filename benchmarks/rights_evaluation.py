@@ -230,7 +230,8 @@ def backend(name: str, persons: int, env: dict, args, cmd: str) -> list[tuple[st
         ),
         (
             f"OpenFisca-core {_openfisca_version()}, same 20 grounds, {name}, {n:,} persons, end to end "
-            "(the engine's features query, simulation, every decision written into a new table: COPY on PostgreSQL)",
+            f"(the engine's features query, simulation, every decision written into a new table with "
+            f"{'COPY' if env['DATABASE_URL'] else 'executemany'})",
             f"{t_of:.1f} s (in the program {r_of['seconds']:.1f} s: {of_parts})",
             "same run",
         ),
