@@ -437,7 +437,7 @@ class it_employee_until(Variable):
     definition_period = DAY
     label = "The birthday on which the IT deferral ends."
 
-    def formula(person, period, parameters):
+    def formula_2022_03_02(person, period, parameters):  # the IT parameters exist from the decree
         return birthday(person("birth_date", period), parameters(period).it.age_limit)
 
 

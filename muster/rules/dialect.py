@@ -38,10 +38,10 @@ class Dialect:
     def add_years(self, date_sql: str, years_sql: str) -> str:
         """The date `years` after `date`; 29 February moves to 1 March, as in Python's `birthday`."""
         if self.pg:
-            return (
-                f"CAST((CAST({date_sql} AS date) - 1 + make_interval(years => CAST({years_sql} AS integer))) "
-                "AS date) + 1"
-            )
+            shifted = f"CAST(CAST({date_sql} AS date) + make_interval(years => CAST({years_sql} AS integer)) AS date)"
+            born = f"CAST({date_sql} AS date)"
+            feb29 = f"(EXTRACT(MONTH FROM {born}) = 2 AND EXTRACT(DAY FROM {born}) = 29)"
+            return f"(CASE WHEN {feb29} AND EXTRACT(DAY FROM {shifted}) = 28 THEN {shifted} + 1 ELSE {shifted} END)"
         return f"date({date_sql}, '+' || CAST({years_sql} AS TEXT) || ' years')"
 
     def json_object(self, columns: list[str], alias: str) -> str:

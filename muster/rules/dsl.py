@@ -11,11 +11,10 @@ from muster.rules import parameters as p
 
 def birthday(born: dt.date, years: int) -> dt.date:
     """The day a person born on `born` turns `years`: 29 February moves to 1 March."""
-    eve = born - dt.timedelta(days=1)
     try:
-        return eve.replace(year=eve.year + years) + dt.timedelta(days=1)
-    except ValueError:  # eve is 29 February, target year is common
-        return eve.replace(year=eve.year + years, day=28) + dt.timedelta(days=1)
+        return born.replace(year=born.year + years)
+    except ValueError:  # born on 29 February, the target year is common
+        return dt.date(born.year + years, 3, 1)
 
 
 class Context:

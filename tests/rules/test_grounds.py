@@ -260,6 +260,8 @@ def test_strongest_ground_wins_and_longest_deferral(make):
         # Born 29 February: 18 on 1 March in a common year.
         ("2008-02-29", D(2026, 2, 28), ("not_liable", "under_age", "2026-03-01")),
         ("2008-02-29", D(2026, 3, 1), ("liable", None, None)),
+        # Born 1 March of a common year, 18th birthday in a leap year: 1 March, not 29 February.
+        ("2026-03-01", D(2044, 2, 29), ("not_liable", "under_age", "2044-03-01")),
     ],
 )
 def test_age_boundaries(make, birth, as_of, expected):
