@@ -60,3 +60,16 @@ class FeedWriter:
 
 def ingest(path: Path, now: dt.datetime, source: str = "population", **kw) -> dict:
     return feeds.ingest(source, path, actor=Actor.system("test"), now=now, **kw)
+
+
+IDENTITY = ("national_id", "surname", "given_name", "patronymic", "birth_date")
+
+
+def agency(source: str, person: dict, row: dict, suffix: str = "") -> dict:
+    """A line of an agency feed about a population record's person (exact identity)."""
+    return {
+        "record_id": f"{source}-{person['record_id']}{suffix}",
+        "changed_at": "2026-01-01T00:00:00+03:00",
+        **{k: person[k] for k in IDENTITY},
+        **row,
+    }

@@ -8,7 +8,7 @@ from muster.audit.services import Actor
 from muster.registry.models import Fact, Person, SourceRecord
 from muster.rules import services
 from muster.rules.models import Decision, DecisionChange
-from tests.factories import ingest, population
+from tests.factories import agency, ingest, population
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -25,15 +25,7 @@ def make(feed):
         ingest(feed([rec]), NOW)
         for n, (source, rows) in enumerate(facts.items()):
             rows = rows if isinstance(rows, list) else [rows]
-            lines = [
-                {
-                    "record_id": f"{source}-{rec['record_id']}-{i}",
-                    "changed_at": "2026-01-01T00:00:00+03:00",
-                    **{k: rec[k] for k in ("national_id", "surname", "given_name", "patronymic", "birth_date")},
-                    **row,
-                }
-                for i, row in enumerate(rows)
-            ]
+            lines = [agency(source, rec, row, f"-{i}") for i, row in enumerate(rows)]
             if source == "application":
                 _application(rec, lines)
             else:

@@ -12,7 +12,7 @@ from muster.measures.models import Measure
 from muster.registry.models import Person
 from muster.summons import clock, services
 from muster.summons.models import Summons
-from tests.factories import ingest, population
+from tests.factories import agency, ingest, population
 from tests.summons.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +23,7 @@ def _person(feed, facts=None, **kw):
     rec = population(**kw)
     ingest(feed([rec]), at("2026-06-01"))
     for source, row in (facts or {}).items():
-        line = {
-            "record_id": f"{source}-{rec['record_id']}",
-            "changed_at": "2026-01-01T00:00:00+03:00",
-            **{k: rec[k] for k in ("national_id", "surname", "given_name", "patronymic", "birth_date")},
-            **row,
-        }
-        r = ingest(feed([line]), at("2026-06-01"), source=source)
+        r = ingest(feed([agency(source, rec, row)]), at("2026-06-01"), source=source)
         assert r["applied"] == 1, r
     return Person.objects.get(national_id=rec["national_id"])
 
