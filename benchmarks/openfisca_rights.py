@@ -2,7 +2,7 @@
 benchmarks/rights_evaluation.py.
 
     DATABASE_URL=... MUSTER_HOME=... python benchmarks/openfisca_rights.py [--as-of DATE]
-                                                     [--table openfisca_decision]
+                                        [--table openfisca_decision] [--features store|facts]
 
 Written from muster/rulepacks/ru/grounds.py: the same 20 grounds with their citations, the
 same precedence (not liable over exempt over not called up over deferral; among deferrals
@@ -11,8 +11,10 @@ the longest, open-ended longest, the first of equals in the pack's order) and th
 variables computed vectorised; the law parameters are muster's own YAML files, which are
 already in OpenFisca's format (`values: {DATE: VALUE}`), read as of the evaluation day.
 
-End to end, like `muster evaluate`: the person features are read from the database with the
-very query the engine uses (the rule pack's `features_sql`), the simulation runs, and the
+End to end, like `muster evaluate`: the person features are read from the database, by
+default from muster's feature store (`rules_features_ru`, the table `muster evaluate` reads;
+`--features facts` derives them from the facts with the very query that fills the store,
+the rule pack's `features_sql`), the simulation runs, and the
 decisions (person_id, status, ground, until) are written into a new table with COPY
 (PostgreSQL; executemany on SQLite). Prints JSON with the phases' seconds.
 
@@ -748,7 +750,7 @@ def write_sqlite(conn, table: str, ids, status, ground, until) -> None:
     conn.commit()
 
 
-def run(as_of: dt.date, table: str) -> dict:
+def run(as_of: dt.date, table: str, features: str = "store") -> dict:
     """End to end from the database named by DATABASE_URL / MUSTER_HOME (as muster reads them)."""
     started = time.perf_counter()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
@@ -757,12 +759,17 @@ def run(as_of: dt.date, table: str) -> dict:
     django.setup()
     from django.conf import settings
 
+    from muster.rules import store
     from muster.rules.dialect import Dialect
     from muster.rules.engine import load
 
     db = settings.DATABASES["default"]
     pg = db["ENGINE"].endswith("postgresql")
-    sql = load("ru").features_sql(Dialect("postgresql" if pg else "sqlite"), None)
+    pack = load("ru")
+    if features == "store":
+        sql = f"SELECT * FROM {store.table(pack)}"
+    else:
+        sql = pack.features_sql(Dialect("postgresql" if pg else "sqlite"), None)
     tbs = tax_benefit_system()
     t0 = time.perf_counter()
     if pg:
@@ -792,6 +799,7 @@ def run(as_of: dt.date, table: str) -> dict:
         "as_of": as_of.isoformat(),
         "persons": len(status),
         "table": table,
+        "features": features,
         "setup_seconds": round(t0 - started, 3),
         "fetch_seconds": round(t1 - t0, 3),
         "compute_seconds": round(t2 - t1, 3),
@@ -805,8 +813,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today())
     ap.add_argument("--table", default="openfisca_decision")
+    ap.add_argument("--features", choices=("store", "facts"), default="store")
     args = ap.parse_args()
-    print(json.dumps(run(args.as_of, args.table)))
+    print(json.dumps(run(args.as_of, args.table, args.features)))
 
 
 if __name__ == "__main__":

@@ -117,7 +117,14 @@ def cmd_evaluate(args) -> dict:
             raise CommandError("what_if.invalid", str(exc)) from None
     # Decisions are stored for the legal present only; other dates and what-ifs write nothing.
     write = overrides is None and as_of == today
-    return services.evaluate(now=now, as_of=as_of, actor=_operator(), write=write, overrides=overrides)
+    return services.evaluate(
+        now=now,
+        as_of=as_of,
+        actor=_operator(),
+        write=write,
+        overrides=overrides,
+        rebuild_features=args.rebuild_features,
+    )
 
 
 def _summons_result(s) -> dict:
@@ -334,6 +341,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", type=_date)
     p.add_argument("--person")
     p.add_argument("--what-if", dest="what_if", help="YAML of changed parameters; reports who would change")
+    p.add_argument(
+        "--rebuild-features",
+        dest="rebuild_features",
+        action="store_true",
+        help="derive every person's features from the facts again before deciding",
+    )
     p = add("person", cmd_person, "the golden record with provenance")
     p.add_argument("national_id")
     p.add_argument("--purpose", default="operator query")

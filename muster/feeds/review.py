@@ -29,8 +29,8 @@ def open_item(user, item_id: int) -> ReviewItem:
 def decide(user, item_id: int, *, person_id: int | None, now: dt.datetime) -> ReviewItem:
     """Accept the record for one of its candidates (`person_id`), or reject it (`None`).
 
-    Accepting applies the held facts exactly once; a rejected item keeps the record as it
-    came. Either way the decision is audited.
+    Accepting applies the held facts exactly once and decides the person's rights again; a
+    rejected item keeps the record as it came. Either way the decision is audited.
     """
     actor = Actor.of(user)
     with transaction.atomic():
@@ -81,6 +81,12 @@ def decide(user, item_id: int, *, person_id: int | None, now: dt.datetime) -> Re
                 )
                 existing.save(update_fields=["fact_id", "changed_at", "payload_hash"])
             item.state, item.person = ReviewItem.State.ACCEPTED, person
+            # The new fact may change the person's rights: decided again in this transaction.
+            from django.utils import timezone
+
+            from muster.rules.services import evaluate
+
+            evaluate(now=now, as_of=timezone.localdate(now), actor=actor, scope=str(person.pk))
         item.decided_by, item.decided_at = user.username, now
         item.save(update_fields=["state", "person", "decided_by", "decided_at"])
         audit(

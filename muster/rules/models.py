@@ -56,3 +56,14 @@ class DecisionChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person", "at"], name="decision_change_person")]
+
+
+class FeatureStore(models.Model):
+    """The state of a rule pack's feature store (see muster/rules/store.py)."""
+
+    pack = models.CharField(max_length=32, primary_key=True)
+    digest = models.CharField(max_length=32)  # of the pack's feature definition the store was built with
+    watermark = models.BigIntegerField(default=0)  # the highest fact id the store has seen
+    persons = models.BigIntegerField(default=0)  # rows at the last rebuild
+    built_at = models.DateTimeField(null=True)
+    rebuild_seconds = models.FloatField(default=0)

@@ -10,14 +10,13 @@ from muster.audit.services import Actor
 from muster.audit.services import record as audit
 from muster.registry.models import Person
 
-from . import engine
+from . import engine, store
 from .dialect import Dialect
 from .dsl import Context
 from .models import Decision, DecisionChange, EvaluationRun
 
-FEATURES_T = "muster_features"
 SCOPE_T = "muster_scope"
-DECISIONS_T = "muster_decisions"
+CHANGES_T = "muster_changes"
 
 
 def _temp(cur, name: str, select_sql: str, params: dict, pg: bool) -> None:
@@ -32,7 +31,7 @@ def _temp(cur, name: str, select_sql: str, params: dict, pg: bool) -> None:
 
 def _drop(cur, pg: bool) -> None:
     schema = "pg_temp" if pg else "temp"
-    for name in (DECISIONS_T, FEATURES_T, SCOPE_T):
+    for name in (CHANGES_T, SCOPE_T):
         cur.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
 
 
@@ -46,9 +45,15 @@ def evaluate(
     write: bool = True,
     overrides: dict | None = None,
     pack: engine.RulePack | None = None,
+    rebuild_features: bool = False,
 ) -> dict:
     """Decide the rights of everyone (or of the persons `scope` selects: a subquery with a
     `person_id` column, or one literal person id), set-based.
+
+    The features come from the feature store (muster/rules/store.py), brought up to date
+    first for the persons in scope and for everyone with newer facts. The decisions are
+    computed in one statement that keeps only those that differ from the stored ones;
+    the counts per status follow from the stored counts and those differences.
 
     With `write`, only the decisions that changed are written, each change also into the
     append-only history, and one audit entry records the run. Without it (what-if, other
@@ -59,49 +64,80 @@ def evaluate(
     ctx = Context(as_of, pack.name, d, overrides)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
-        sid = None if write else transaction.savepoint()
         if d.pg:
             cur.execute("SET LOCAL jit = off")
-        if scope is not None and not scope.isdigit():
+            cur.execute("SET LOCAL work_mem = '256MB'")
+        literal = scope is not None and scope.isdigit()
+        if scope is not None and not literal:
             # Materialise (and analyse) the persons in scope, so the planner knows how many
             # there are: a semi-join on a fresh staging table is estimated at one row, and the
             # nested loops that follow take minutes at national scale.
             _temp(cur, SCOPE_T, f"SELECT DISTINCT person_id FROM ({scope}) s", scope_params or {}, d.pg)
             cur.execute(f"ANALYZE {SCOPE_T}")
             scope = f"SELECT person_id FROM {SCOPE_T}"
-        _temp(cur, FEATURES_T, pack.features_sql(d, scope), scope_params or {}, d.pg)
-        sql = engine.decision_sql(pack, ctx, FEATURES_T)
-        _temp(cur, DECISIONS_T, sql, ctx.sql_params, d.pg)
-        D, H = Decision._meta.db_table, DecisionChange._meta.db_table
+        # The store is brought up to date even for a what-if: its rows are facts' consequences,
+        # not decisions, and the savepoint below would undo them otherwise for nothing.
+        features = store.sync(cur, pack, d, scope, force=rebuild_features)
+        sid = None if write else transaction.savepoint()
+        S, D, H = store.table(pack), Decision._meta.db_table, DecisionChange._meta.db_table
+        if scope is None:
+            src, in_scope = S, ""
+        elif literal:
+            src, in_scope = f"(SELECT * FROM {S} WHERE person_id = {int(scope)})", f"WHERE o.person_id = {int(scope)}"
+        else:
+            src = f"(SELECT s.* FROM {S} s JOIN {SCOPE_T} x ON x.person_id = s.person_id)"
+            in_scope = f"WHERE o.person_id IN (SELECT person_id FROM {SCOPE_T})"
         never = d.date_lit(engine.NEVER)
         differs = (
             f"o.person_id IS NULL OR o.status <> n.status OR COALESCE(o.ground, '') <> COALESCE(n.ground, '') "
             f"OR COALESCE(o.until, {never}) <> COALESCE(n.until, {never})"
         )
-        cur.execute(f"SELECT count(*) FROM {DECISIONS_T}")
-        evaluated = cur.fetchone()[0]
-        cur.execute(f"SELECT n.status, n.ground, count(*) FROM {DECISIONS_T} n GROUP BY n.status, n.ground")
-        counts = {f"{s}:{g}" if g else s: c for s, g, c in cur.fetchall()}
-        cur.execute(
-            f"SELECT o.status, n.status, count(*) FROM {DECISIONS_T} n LEFT JOIN {D} o "
-            f"ON o.person_id = n.person_id WHERE {differs} GROUP BY o.status, n.status"
+        sql = engine.decision_sql(pack, ctx, src)
+        _temp(
+            cur,
+            CHANGES_T,
+            f"SELECT n.*, o.status AS old_status, o.ground AS old_ground "
+            f"FROM ({sql}) n LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs}",
+            ctx.sql_params,
+            d.pg,
         )
-        transitions = {f"{a or 'none'}->{b}": c for a, b, c in cur.fetchall()}
+        cur.execute(f"SELECT count(*) FROM {src} f")
+        evaluated = cur.fetchone()[0]
+        # Counts after the run: the stored decisions in scope, moved by the differences.
+        counts: dict[str, int] = {}
+
+        def key(status, ground):
+            return f"{status}:{ground}" if ground else status
+
+        cur.execute(f"SELECT o.status, o.ground, count(*) FROM {D} o {in_scope} GROUP BY o.status, o.ground")
+        for st, g, c in cur.fetchall():
+            counts[key(st, g)] = counts.get(key(st, g), 0) + c
+        cur.execute(
+            f"SELECT old_status, old_ground, status, ground, count(*) FROM {CHANGES_T} "
+            "GROUP BY old_status, old_ground, status, ground"
+        )
+        transitions: dict[str, int] = {}
+        for ost, og, st, g, c in cur.fetchall():
+            if ost is not None:
+                counts[key(ost, og)] -= c
+            counts[key(st, g)] = counts.get(key(st, g), 0) + c
+            t = f"{ost or 'none'}->{st}"
+            transitions[t] = transitions.get(t, 0) + c
         changed = sum(transitions.values())
         result = {
             "as_of": as_of.isoformat(),
             "pack": pack.version,
             "evaluated": evaluated,
             "changed": changed,
-            "counts": dict(sorted(counts.items())),
+            "counts": dict(sorted((k, v) for k, v in counts.items() if v)),
             "transitions": dict(sorted(transitions.items())),
+            "features": features,
         }
         if not write:
             if overrides:
                 cur.execute(
-                    f"SELECT o.status, n.status, n.office_id, n.ground, count(*) FROM {DECISIONS_T} n "
-                    f"LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs} "
-                    "GROUP BY o.status, n.status, n.office_id, n.ground"
+                    f"SELECT old_status, status, office_id, ground, count(*) FROM {CHANGES_T} "
+                    "GROUP BY old_status, status, office_id, ground"
                 )
                 result["by_office"] = [
                     {"from": a, "to": b, "office": off, "ground": g, "persons": c} for a, b, off, g, c in cur.fetchall()
@@ -120,31 +156,29 @@ def evaluate(
         )
         adapt = connection.ops.adapt_datetimefield_value
         p = {"run": run.id, "now": adapt(now), "as_of": connection.ops.adapt_datefield_value(as_of)}
-        cur.execute(
-            f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until) "
-            f"SELECT n.person_id, %(run)s, %(now)s, %(as_of)s, o.status, o.ground, n.status, n.ground, n.until "
-            f"FROM {DECISIONS_T} n LEFT JOIN {D} o ON o.person_id = n.person_id WHERE {differs}",
-            p,
-        )
-        inputs = d.json_object([c for c in pack.features if c != "office_id"], "f")
-        cur.execute(
-            f"INSERT INTO {D} (person_id, status, ground, until, fired, as_of, pack_version, run_id, "
-            "decided_at, inputs) "
-            f"SELECT n.person_id, n.status, n.ground, n.until, n.fired, %(as_of)s, %(pack)s, %(run)s, %(now)s, "
-            f"{inputs} FROM {DECISIONS_T} n JOIN {FEATURES_T} f ON f.person_id = n.person_id "
-            f"JOIN {H} h ON h.person_id = n.person_id AND h.run_id = %(run)s WHERE TRUE "
-            "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status, ground = excluded.ground, "
-            "until = excluded.until, fired = excluded.fired, as_of = excluded.as_of, "
-            "pack_version = excluded.pack_version, run_id = excluded.run_id, decided_at = excluded.decided_at, "
-            "inputs = excluded.inputs",
-            {**p, "pack": pack.version},
-        )
-        # Exemption is also a registration status.
-        from muster.registry import status
+        if changed:
+            cur.execute(
+                f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until) "
+                f"SELECT person_id, %(run)s, %(now)s, %(as_of)s, old_status, old_ground, status, ground, until "
+                f"FROM {CHANGES_T}",
+                p,
+            )
+            inputs = d.json_object([c for c in pack.features if c != "office_id"], "f")
+            cur.execute(
+                f"INSERT INTO {D} (person_id, status, ground, until, fired, as_of, pack_version, run_id, "
+                "decided_at, inputs) "
+                f"SELECT n.person_id, n.status, n.ground, n.until, n.fired, %(as_of)s, %(pack)s, %(run)s, %(now)s, "
+                f"{inputs} FROM {CHANGES_T} n JOIN {S} f ON f.person_id = n.person_id WHERE TRUE "
+                "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status, ground = excluded.ground, "
+                "until = excluded.until, fired = excluded.fired, as_of = excluded.as_of, "
+                "pack_version = excluded.pack_version, run_id = excluded.run_id, decided_at = excluded.decided_at, "
+                "inputs = excluded.inputs",
+                {**p, "pack": pack.version},
+            )
+            # Exemption is also a registration status.
+            from muster.registry import status
 
-        status.refresh(
-            as_of, where=f"id IN (SELECT person_id FROM {H} WHERE run_id = %(run)s)", where_params={"run": run.id}
-        )
+            status.refresh(as_of, where=f"id IN (SELECT person_id FROM {CHANGES_T})")
         _drop(cur, d.pg)
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])

@@ -205,6 +205,27 @@ def test_review_accept_applies_exactly_once(review_item, registry, now):
     assert SourceRecord.objects.get(source="health").person_id == best
 
 
+def test_review_accept_decides_the_rights_again(registry, feed, now, monkeypatch):
+    from muster.feeds import identity
+    from muster.rules.models import Decision
+
+    ingest(feed([population()]), now)  # make sure a model exists
+    model = identity.active_model() or identity.train([], now)
+    monkeypatch.setattr(model, "upper", 1.01)
+    monkeypatch.setattr(model, "lower", 0.0)
+    monkeypatch.setattr(identity, "active_model", lambda: model)
+    unfit = rec("health", 1, registry[1] | {"given_name": "Иоанн"}, national_id=None, fitness_category="D")
+    assert ingest(feed([unfit]), now, source="health")["review"] == 1
+    item = ReviewItem.objects.get()
+    best = item.candidates[0]["person_id"]
+    before = Decision.objects.get(person_id=best)
+    assert before.status != "exempt"
+    clerk = add_user("c1", "clerk", PW, actor=SYS, now=now, office=item.office_id)
+    review.decide(clerk, item.id, person_id=best, now=now)
+    after = Decision.objects.get(person_id=best)
+    assert (after.status, after.ground) == ("exempt", "fitness_d")
+
+
 def test_review_is_scoped_to_the_candidates_office(review_item, now):
     other = add_user("c2", "clerk", PW, actor=SYS, now=now, office="10-01")
     from django.http import Http404
