@@ -75,10 +75,9 @@ def evaluate(
             _temp(cur, SCOPE_T, f"SELECT DISTINCT person_id FROM ({scope}) s", scope_params or {}, d.pg)
             cur.execute(f"ANALYZE {SCOPE_T}")
             scope = f"SELECT person_id FROM {SCOPE_T}"
-        # The store is brought up to date even for a what-if: its rows are facts' consequences,
-        # not decisions, and the savepoint below would undo them otherwise for nothing.
-        features = store.sync(cur, pack, d, scope, force=rebuild_features)
+        # Without `write`, everything from here on is undone at the end, the store's refresh too.
         sid = None if write else transaction.savepoint()
+        features = store.sync(cur, pack, d, scope, force=rebuild_features)
         S, D, H = store.table(pack), Decision._meta.db_table, DecisionChange._meta.db_table
         if scope is None:
             src, in_scope = S, ""

@@ -64,6 +64,9 @@ def test_a_fact_from_any_path_reaches_the_next_evaluation(tmp_path):
     SourceRecord.objects.create(
         source="health", record_id=line["record_id"], person=person, fact_id=fact.id, changed_at=NOW, payload_hash="x"
     )
+    preview = services.evaluate(now=NOW, as_of=TODAY, actor=ACTOR, write=False)
+    assert preview["changed"] == 1
+    assert FeatureStore.objects.get(pack="ru").watermark < fact.id  # a preview writes nothing
     result = services.evaluate(now=NOW, as_of=TODAY, actor=ACTOR)
     assert result["changed"] == 1
     decision = Decision.objects.get(person=person)
