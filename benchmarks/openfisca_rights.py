@@ -68,14 +68,11 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 
 def birthday(born: np.ndarray, years: int) -> np.ndarray:
-    """The day each date turns `years`: the eve plus the years (29 Feb -> 28 Feb), plus a day.
-    NaT stays NaT."""
-    eve = born - np.timedelta64(1, "D")
-    month = eve.astype("datetime64[M]")
+    """The day each date turns `years`: the same day of the month `years` later; 29 February
+    in a common year runs over into 1 March, as in muster's DSL. NaT stays NaT."""
+    month = born.astype("datetime64[M]")
     target = month + np.timedelta64(12 * years, "M")
-    day = target.astype("datetime64[D]") + (eve - month.astype("datetime64[D]"))
-    overflow = day.astype("datetime64[M]") > target  # 29 February in a common year
-    return np.where(overflow, day - np.timedelta64(1, "D"), day) + np.timedelta64(1, "D")
+    return target.astype("datetime64[D]") + (born - month.astype("datetime64[D]"))
 
 
 def day64(period) -> np.datetime64:

@@ -16,8 +16,10 @@ class EvaluationRun(models.Model):
 class Decision(models.Model):
     """The current decision on a person's rights, with what it was decided on.
 
-    `inputs` holds the feature values (and the ids of the immutable facts they came
-    from), so a decision can be explained and replayed later.
+    The row is kept narrow (a full evaluation compares every person's status, ground and
+    until with it); the inputs it was decided on (feature values and the ids of the
+    immutable facts they came from) are in the history row of the run that wrote it,
+    `inputs_row()`, so a decision can be explained and replayed later.
     """
 
     person = models.OneToOneField(
@@ -31,10 +33,12 @@ class Decision(models.Model):
     pack_version = models.CharField(max_length=32)
     run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
-    inputs = models.JSONField()
 
     class Meta:
         indexes = [models.Index(fields=["status", "ground"], name="decision_status_ground")]
+
+    def inputs_row(self) -> "DecisionChange | None":
+        return DecisionChange.objects.filter(person_id=self.person_id, run_id=self.run_id).first()
 
     @property
     def fired_codes(self) -> list[str]:
@@ -42,7 +46,8 @@ class Decision(models.Model):
 
 
 class DecisionChange(models.Model):
-    """Append-only history: every change of a person's status or ground."""
+    """Append-only history: every change of a person's decision, with the inputs it was taken on
+    (the feature values and the ids of the facts they came from; null before they were kept here)."""
 
     person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
     run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="changes")
@@ -53,6 +58,7 @@ class DecisionChange(models.Model):
     status = models.CharField(max_length=16)
     ground = models.CharField(max_length=32, null=True)
     until = models.DateField(null=True)
+    inputs = models.JSONField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["person", "at"], name="decision_change_person")]

@@ -156,22 +156,21 @@ def evaluate(
         adapt = connection.ops.adapt_datetimefield_value
         p = {"run": run.id, "now": adapt(now), "as_of": connection.ops.adapt_datefield_value(as_of)}
         if changed:
-            cur.execute(
-                f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until) "
-                f"SELECT person_id, %(run)s, %(now)s, %(as_of)s, old_status, old_ground, status, ground, until "
-                f"FROM {CHANGES_T}",
-                p,
-            )
             inputs = d.json_object([c for c in pack.features if c != "office_id"], "f")
             cur.execute(
+                f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until, "
+                f"inputs) SELECT n.person_id, %(run)s, %(now)s, %(as_of)s, n.old_status, n.old_ground, n.status, "
+                f"n.ground, n.until, {inputs} FROM {CHANGES_T} n JOIN {S} f ON f.person_id = n.person_id",
+                p,
+            )
+            cur.execute(
                 f"INSERT INTO {D} (person_id, status, ground, until, fired, as_of, pack_version, run_id, "
-                "decided_at, inputs) "
-                f"SELECT n.person_id, n.status, n.ground, n.until, n.fired, %(as_of)s, %(pack)s, %(run)s, %(now)s, "
-                f"{inputs} FROM {CHANGES_T} n JOIN {S} f ON f.person_id = n.person_id WHERE TRUE "
+                "decided_at) "
+                f"SELECT person_id, status, ground, until, fired, %(as_of)s, %(pack)s, %(run)s, %(now)s "
+                f"FROM {CHANGES_T} WHERE TRUE "
                 "ON CONFLICT (person_id) DO UPDATE SET status = excluded.status, ground = excluded.ground, "
                 "until = excluded.until, fired = excluded.fired, as_of = excluded.as_of, "
-                "pack_version = excluded.pack_version, run_id = excluded.run_id, decided_at = excluded.decided_at, "
-                "inputs = excluded.inputs",
+                "pack_version = excluded.pack_version, run_id = excluded.run_id, decided_at = excluded.decided_at",
                 {**p, "pack": pack.version},
             )
             # Exemption is also a registration status.

@@ -118,3 +118,18 @@ def test_reported_counts_equal_the_stored_decisions(tmp_path, as_of):
     assert sum(counts.values()) == written["evaluated"] == 500
     if as_of != TODAY:
         assert written["changed"] > 0  # 800 days on, birthdays and ends of study move people
+
+
+def test_a_decision_keeps_its_inputs_in_the_history(tmp_path):
+    feed = FeedWriter(tmp_path)
+    rec = population(1, birth_date="2004-03-27")
+    ingest(feed([rec]), NOW)
+    ingest(feed([agency("health", rec, {"fitness_category": "D", "examined_on": "2026-11-01"})]), NOW, "health")
+    decision = Decision.objects.get()
+    assert (decision.status, decision.ground) == ("exempt", "fitness_d")
+    kept = decision.inputs_row()
+    assert (kept.status, kept.ground, kept.old_status) == ("exempt", "fitness_d", "liable")
+    health = Fact.objects.get(source="health")
+    assert kept.inputs["fitness_category"] == "D"
+    assert kept.inputs["health_fact"] == health.id
+    assert str(kept.inputs["birth_date"])[:10] == "2004-03-27"
