@@ -4,7 +4,7 @@ the same run (benchmarks/openfisca_rights.py), on PostgreSQL and SQLite; one per
 evaluation with its explanation; and PostgreSQL at ten million persons.
 
     python benchmarks/rights_evaluation.py [--persons 1000000] [--no-sqlite]
-                                           [--sqlite-persons N] [--samples 500] [--repeat 2]
+                                           [--no-pg] [--sqlite-persons N] [--samples 500] [--repeat 2]
                                            [--scale-to 10000000]
 
 Every source is ingested with `muster ingest` (population first); the ingest decides
@@ -385,6 +385,7 @@ def main() -> None:
         help=f"persons for SQLite (default: --persons, at most {SQLITE_PERSONS:,})",
     )
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--samples", type=int, default=500, help="persons for explain latency")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-record", action="store_true", help="print only, BENCHMARKS.md untouched")
@@ -397,12 +398,14 @@ def main() -> None:
         return
 
     cmd = f"python benchmarks/rights_evaluation.py --persons {args.persons}"
-    url = common.fresh_pg("muster_bench_rights")
-    home = tempfile.mkdtemp(prefix="muster-bench-rights-")
-    rows = backend("PostgreSQL", args.persons, {"DATABASE_URL": url, "MUSTER_HOME": home}, args, cmd)
-    if args.scale_to:
-        rows += scale({"DATABASE_URL": url, "MUSTER_HOME": home}, args.scale_to, args.repeat)
-    subprocess.run(["rm", "-rf", home], check=False)
+    rows = []
+    if not args.no_pg:
+        url = common.fresh_pg("muster_bench_rights")
+        home = tempfile.mkdtemp(prefix="muster-bench-rights-")
+        rows += backend("PostgreSQL", args.persons, {"DATABASE_URL": url, "MUSTER_HOME": home}, args, cmd)
+        if args.scale_to:
+            rows += scale({"DATABASE_URL": url, "MUSTER_HOME": home}, args.scale_to, args.repeat)
+        subprocess.run(["rm", "-rf", home], check=False)
     if not args.no_sqlite:
         n = args.sqlite_persons or min(args.persons, SQLITE_PERSONS)
         home2 = tempfile.mkdtemp(prefix="muster-bench-rights-sqlite-")
