@@ -100,10 +100,10 @@ def evaluate(
             ctx.sql_params,
             d.pg,
         )
-        cur.execute(f"SELECT count(*) FROM {src} f")
-        evaluated = cur.fetchone()[0]
-        # Counts after the run: the stored decisions in scope, moved by the differences.
+        # Counts after the run: the stored decisions in scope, moved by the differences. Everyone
+        # in the store is decided, so those evaluated are the stored ones plus the first-timers.
         counts: dict[str, int] = {}
+        evaluated = 0
 
         def key(status, ground):
             return f"{status}:{ground}" if ground else status
@@ -111,6 +111,7 @@ def evaluate(
         cur.execute(f"SELECT o.status, o.ground, count(*) FROM {D} o {in_scope} GROUP BY o.status, o.ground")
         for st, g, c in cur.fetchall():
             counts[key(st, g)] = counts.get(key(st, g), 0) + c
+            evaluated += c
         cur.execute(
             f"SELECT old_status, old_ground, status, ground, count(*) FROM {CHANGES_T} "
             "GROUP BY old_status, old_ground, status, ground"
@@ -119,6 +120,8 @@ def evaluate(
         for ost, og, st, g, c in cur.fetchall():
             if ost is not None:
                 counts[key(ost, og)] -= c
+            else:
+                evaluated += c
             counts[key(st, g)] = counts.get(key(st, g), 0) + c
             t = f"{ost or 'none'}->{st}"
             transitions[t] = transitions.get(t, 0) + c
