@@ -100,6 +100,8 @@ def evaluate(
             ctx.sql_params,
             d.pg,
         )
+        if d.pg:
+            cur.execute(f"ANALYZE {CHANGES_T}")
         # Counts after the run: the stored decisions in scope, moved by the differences. Everyone
         # in the store is decided, so those evaluated are the stored ones plus the first-timers.
         counts: dict[str, int] = {}
@@ -163,7 +165,8 @@ def evaluate(
             cur.execute(
                 f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until, "
                 f"inputs) SELECT n.person_id, %(run)s, %(now)s, %(as_of)s, n.old_status, n.old_ground, n.status, "
-                f"n.ground, n.until, {inputs} FROM {CHANGES_T} n JOIN {S} f ON f.person_id = n.person_id",
+                f"n.ground, n.until, {inputs} FROM {CHANGES_T} n JOIN {S} f ON f.person_id = n.person_id "
+                f"WHERE {d.in_ids('f.person_id', CHANGES_T)}",
                 p,
             )
             cur.execute(
@@ -179,7 +182,7 @@ def evaluate(
             # Exemption is also a registration status.
             from muster.registry import status
 
-            status.refresh(as_of, where=f"id IN (SELECT person_id FROM {CHANGES_T})")
+            status.refresh(as_of, where=d.in_ids("id", CHANGES_T))
         _drop(cur, d.pg)
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])
