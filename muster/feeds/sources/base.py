@@ -39,6 +39,10 @@ class Source(ABC):
     def cross_check(self, payload: dict, reasons: list[str]) -> None:  # noqa: B027 - optional hook
         """Checks across fields; append reason codes (none by default)."""
 
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Load what `stage_values` needs from the database (called before the lines are
+        read: `stage_values` runs in the ingest's read-ahead thread, which has no database)."""
+
     def stage_values(self, payload: dict, adapt) -> tuple:
         """Values of `stage_columns` for one valid record."""
         return ()
@@ -69,21 +73,46 @@ def mark_unchanged(ctx: ChunkContext, source: str) -> None:
     )
 
 
-def insert_facts(ctx: ChunkContext, source: str) -> None:
-    """Store every still-pending row that has a person as a fact: it is applied."""
+def next_id_sql(table: str) -> str:
+    """PostgreSQL: a new id of `table` from its sequence, one per row (SQLite numbers the
+    rows after max(id) instead; see `apply_pending`)."""
+    return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+
+
+def apply_pending(ctx: ChunkContext) -> None:
+    """Every still-pending row that has a person is applied, and its fact id is assigned now,
+    so that facts, source records and the golden record are written from the stage as they
+    are, without joining the new facts back."""
+    fact, _ = _tables()
+    if ctx.vendor == "postgresql":
+        ctx.execute(
+            f"UPDATE {{stage}} SET outcome = 'applied', fact_id = {next_id_sql(fact)} "
+            "WHERE outcome IS NULL AND person_id IS NOT NULL"
+        )
+    else:  # SQLite writers are serialised, so max(id) is safe here
+        ctx.execute(
+            "UPDATE {stage} SET outcome = 'applied', fact_id = x.base + x.rn FROM (SELECT line_no, "
+            f"ROW_NUMBER() OVER (ORDER BY line_no) AS rn, (SELECT COALESCE(MAX(id), 0) FROM {fact}) AS base "
+            "FROM {stage} WHERE outcome IS NULL AND person_id IS NOT NULL) x WHERE {stage}.line_no = x.line_no"
+        )
+
+
+def write_facts(ctx: ChunkContext, source: str) -> None:
+    """Store the applied rows as facts, under the ids `apply_pending` assigned."""
     fact, _ = _tables()
     ctx.execute(
-        f"INSERT INTO {fact} (person_id, source, record_id, batch_id, line_no, received_at, "
+        f"INSERT INTO {fact} (id, person_id, source, record_id, batch_id, line_no, received_at, "
         "changed_at, payload, payload_hash) "
-        "SELECT person_id, %(src)s, record_id, %(batch)s, line_no, %(now)s, changed_at, payload, "
-        "payload_hash FROM {stage} WHERE outcome IS NULL AND person_id IS NOT NULL",
+        "SELECT fact_id, person_id, %(src)s, record_id, %(batch)s, line_no, %(now)s, changed_at, payload, "
+        "payload_hash FROM {stage} WHERE outcome = 'applied'",
         {"src": source},
     )
-    ctx.execute(
-        f"UPDATE {{stage}} SET outcome = 'applied', fact_id = f.id FROM {fact} f "
-        "WHERE {stage}.outcome IS NULL AND f.batch_id = %(batch)s AND f.line_no = {stage}.line_no "
-        "AND f.line_no BETWEEN %(first_line)s AND %(last_line)s"
-    )
+
+
+def insert_facts(ctx: ChunkContext, source: str) -> None:
+    """Store every still-pending row that has a person as a fact: it is applied."""
+    apply_pending(ctx)
+    write_facts(ctx, source)
 
 
 def upsert_source_records(ctx: ChunkContext, source: str) -> None:

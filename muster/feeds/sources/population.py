@@ -7,17 +7,19 @@ from muster.feeds import validation as v
 from muster.feeds.linkage import normalise_name
 from muster.registry import status
 from muster.registry.attributes import ATTRIBUTES
-from muster.registry.models import OfficeArea, Person, SourceRecord
+from muster.registry.models import Fact, OfficeArea, Person, SourceRecord
 from muster.registry.regions import REGIONS, districts
 
-from .base import ChunkContext, Source, insert_facts, mark_unchanged, upsert_source_records
+from .base import ChunkContext, Source, mark_unchanged, next_id_sql, upsert_source_records, write_facts
 
 P = Person._meta.db_table
 SR = SourceRecord._meta.db_table
+F = Fact._meta.db_table
 
 GOLDEN = ATTRIBUTES
 CONTACT = ("phone", "email")
 IDENTITY = tuple(c for c in GOLDEN[1:] if c not in CONTACT)
+_BEFORE_BIRTH, _AFTER_BIRTH = GOLDEN[:6], GOLDEN[7:14]  # the stage columns around birth_date
 _REGION_CODES = tuple(r.code for r in REGIONS)
 
 
@@ -82,14 +84,17 @@ class Population(Source):
         if birth and death and death < birth:
             reasons.append("death_date.before_birth")
 
+    def prepare(self) -> None:
+        self._offices = {(r, d): o for r, d, o in OfficeArea.objects.values_list("region", "district", "office_id")}
+
     def stage_values(self, payload: dict, adapt) -> tuple:
         if self._offices is None:
-            self._offices = {(r, d): o for r, d, o in OfficeArea.objects.values_list("region", "district", "office_id")}
+            self.prepare()
         get = payload.get
         return (
-            *(get(k) for k in GOLDEN[:6]),
+            *map(get, _BEFORE_BIRTH),
             adapt(payload["birth_date"]),
-            *(get(k) for k in GOLDEN[7:14]),
+            *map(get, _AFTER_BIRTH),
             adapt(get("death_date")),
             self._offices.get((payload["region"], payload["district"])),
             normalise_name(payload["surname"]),
@@ -109,25 +114,28 @@ class Population(Source):
             "AND sr.record_id = {stage}.record_id AND p.national_id <> {stage}.national_id",
             src,
         )
-        # Existing persons by national_id; new ones get their id now, so that their facts and
-        # their one INSERT (with every value final) follow without updates.
-        ctx.execute(
-            f"UPDATE {{stage}} SET person_id = p.id FROM {P} p "
-            "WHERE {stage}.outcome IS NULL AND p.national_id = {stage}.national_id"
-        )
-        ctx.execute("UPDATE {stage} SET is_new = CASE WHEN person_id IS NULL THEN 1 ELSE 0 END WHERE outcome IS NULL")
+        # One pass settles every pending row: an existing person by national_id or a new id,
+        # and the id of its fact, so that the facts, source records and each new person's one
+        # INSERT (with every value final) follow without further updates of the stage.
+        new_person = "CASE WHEN x.pid IS NULL THEN 1 ELSE 0 END"
+        pending = f"FROM {{stage}} s LEFT JOIN {P} p ON p.national_id = s.national_id WHERE s.outcome IS NULL"
         if ctx.vendor == "postgresql":
             ctx.execute(
-                f"UPDATE {{stage}} SET person_id = nextval(pg_get_serial_sequence('{P}', 'id')) "
-                "WHERE outcome IS NULL AND person_id IS NULL"
+                f"UPDATE {{stage}} SET person_id = COALESCE(x.pid, {next_id_sql(P)}), is_new = {new_person}, "
+                f"fact_id = {next_id_sql(F)}, outcome = 'applied' "
+                f"FROM (SELECT s.line_no, p.id AS pid {pending}) x WHERE {{stage}}.line_no = x.line_no"
             )
         else:  # SQLite writers are serialised, so max(id) is safe here
             ctx.execute(
-                f"UPDATE {{stage}} SET person_id = x.base + x.rn FROM (SELECT line_no, "
-                f"ROW_NUMBER() OVER (ORDER BY line_no) AS rn, (SELECT COALESCE(MAX(id), 0) FROM {P}) AS base "
-                "FROM {stage} WHERE outcome IS NULL AND person_id IS NULL) x WHERE {stage}.line_no = x.line_no"
+                "UPDATE {stage} SET person_id = COALESCE(x.pid, x.person_base + x.new_rn), "
+                f"is_new = {new_person}, fact_id = x.fact_base + x.rn, outcome = 'applied' "
+                "FROM (SELECT s.line_no, p.id AS pid, ROW_NUMBER() OVER (ORDER BY s.line_no) AS rn, "
+                "ROW_NUMBER() OVER (PARTITION BY p.id IS NULL ORDER BY s.line_no) AS new_rn, "
+                f"(SELECT COALESCE(MAX(id), 0) FROM {P}) AS person_base, "
+                f"(SELECT COALESCE(MAX(id), 0) FROM {F}) AS fact_base {pending}) x "
+                "WHERE {stage}.line_no = x.line_no"
             )
-        insert_facts(ctx, self.name)
+        write_facts(ctx, self.name)
         upsert_source_records(ctx, self.name)
         cols = ", ".join((*GOLDEN, "surname_norm", "given_norm", "patronymic_norm", "office_id"))
         ctx.execute(
@@ -137,21 +145,25 @@ class Population(Source):
             "%(now)s, %(now)s FROM {stage} WHERE outcome = 'applied' AND is_new = 1",
             status.sql_params(ctx.as_of),
         )
-        sets = ", ".join(
-            f"{c} = s.{c}" for c in (*IDENTITY, "office_id", "surname_norm", "given_norm", "patronymic_norm")
-        )
+        # An existing person: the identity when this version is newer than the one in force;
+        # contact data (equal authority with the citizen's own corrections) when newer than
+        # theirs. One UPDATE with both, so that a person changed in both gets one new row
+        # version (and one entry in each of the table's indexes), not two.
+        identity_newer = f"s.changed_at > {P}.population_changed_at"
+        contact_newer = f"({P}.contact_changed_at IS NULL OR s.changed_at > {P}.contact_changed_at)"
+        identity = (*IDENTITY, "office_id", "surname_norm", "given_norm", "patronymic_norm")
+        sets = [(c, c, identity_newer) for c in identity]
+        sets += [
+            ("population_fact_id", "fact_id", identity_newer),
+            ("population_changed_at", "changed_at", identity_newer),
+        ]
+        sets += [(c, c, contact_newer) for c in CONTACT]
+        sets += [("contact_fact_id", "fact_id", contact_newer), ("contact_changed_at", "changed_at", contact_newer)]
+        assignments = ", ".join(f"{col} = CASE WHEN {cond} THEN s.{val} ELSE {P}.{col} END" for col, val, cond in sets)
         ctx.execute(
-            f"UPDATE {P} SET {sets}, population_fact_id = s.fact_id, "
-            "population_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
+            f"UPDATE {P} SET {assignments}, updated_at = %(now)s FROM {{stage}} s "
             f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' AND s.is_new = 0 "
-            f"AND s.changed_at > {P}.population_changed_at"
-        )
-        # Contact data: equal authority with the citizen's own corrections, so the newest wins.
-        ctx.execute(
-            f"UPDATE {P} SET phone = s.phone, email = s.email, contact_fact_id = s.fact_id, "
-            "contact_changed_at = s.changed_at, updated_at = %(now)s FROM {stage} s "
-            f"WHERE {P}.id = s.person_id AND s.outcome = 'applied' AND s.is_new = 0 "
-            f"AND ({P}.contact_changed_at IS NULL OR s.changed_at > {P}.contact_changed_at)"
+            f"AND ({identity_newer} OR {contact_newer})"
         )
         status.refresh(
             ctx.as_of,
