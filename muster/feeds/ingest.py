@@ -531,6 +531,7 @@ class Importer:
                     object_id=batch.id,
                     detail={"received": batch.received, **{o: getattr(batch, o) for o in OUTCOMES}},
                 )
+                self._analyze_if_grown(batch)
         return Result(
             batch.id,
             batch.source,
@@ -541,6 +542,29 @@ class Importer:
             batch.quarantined,
             Counter(batch.reasons),
         )
+
+    def _analyze_if_grown(self, batch: Batch) -> None:
+        """A batch that grew the registry by a tenth or more (a first load, a large delta)
+        leaves the planner's statistics stale, and muster must not count on autovacuum: one
+        person's card then takes 130 ms instead of 1.5 ms at a million persons. Refresh them."""
+        from muster.registry.models import Fact, Person, SourceRecord
+        from muster.rules import engine, store
+
+        if not batch.applied or connection.vendor != "postgresql":
+            return  # SQLite plans one person's lookups by its indexes alone (0.9 ms unanalysed at 200k)
+        with connection.cursor() as cur:
+            # The planner's own row estimate, -1 if never analysed.
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [SourceRecord._meta.db_table])
+            known = cur.fetchone()[0]
+            if known >= 0 and batch.applied * 10 < known:
+                return
+            tables = [Person._meta.db_table, Fact._meta.db_table, SourceRecord._meta.db_table]
+            tables.append(store.table(engine.current_pack()))
+            from muster.rules.models import Decision
+
+            tables.append(Decision._meta.db_table)
+            for table in tables:
+                cur.execute(f"ANALYZE {table}")
 
     def duplicate_result(self, batch: Batch) -> Result:
         """The same file again: nothing changes; what was applied is now unchanged."""

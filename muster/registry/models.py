@@ -39,7 +39,9 @@ class Person(models.Model):
     record in force, so provenance is a join, not a copy.
     """
 
-    national_id = models.CharField(max_length=11, unique=True)
+    # Unique by a constraint, not `unique=True`: on PostgreSQL that would add a second,
+    # pattern-ops index for LIKE that no query uses, and every insert would pay for it.
+    national_id = models.CharField(max_length=11)
     tax_id = models.CharField(max_length=12, null=True, blank=True)
     surname = models.CharField(max_length=100)
     given_name = models.CharField(max_length=100)
@@ -58,7 +60,9 @@ class Person(models.Model):
     surname_norm = models.CharField(max_length=100, default="")
     given_norm = models.CharField(max_length=100, default="")
     patronymic_norm = models.CharField(max_length=100, default="")
-    office = models.ForeignKey(Office, null=True, on_delete=models.PROTECT, related_name="persons")
+    office = models.ForeignKey(
+        Office, null=True, on_delete=models.PROTECT, related_name="persons", db_index=False
+    )  # indexed in Meta: a plain index, without the unused pattern-ops one
     registration_status = models.CharField(max_length=16, choices=RegistrationStatus.choices)
     population_fact_id = models.BigIntegerField(null=True)
     population_changed_at = models.DateTimeField(null=True)
@@ -70,8 +74,11 @@ class Person(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["national_id"], name="person_national_id_unique")]
+        # Search is by surname and birth date (normalised names), linkage blocks on birth date
+        # with each name and on the three names: one index for each, nothing more.
         indexes = [
-            models.Index(fields=["surname", "given_name", "birth_date"], name="person_name_birth"),
+            models.Index(fields=["office"], name="person_office"),
             models.Index(fields=["birth_date", "given_norm"], name="person_birth_given"),
             models.Index(fields=["birth_date", "surname_norm"], name="person_birth_surname"),
             models.Index(fields=["birth_date", "patronymic_norm"], name="person_birth_patronymic"),
@@ -90,10 +97,12 @@ class Fact(models.Model):
     registry know about X on date D".
     """
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="facts")
+    # No single-column indexes on the foreign keys: (person, source) and (batch, line_no)
+    # lead with them, and each extra index costs every insert at national scale.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="facts", db_index=False)
     source = models.CharField(max_length=16)
     record_id = models.CharField(max_length=64)
-    batch = models.ForeignKey("feeds.Batch", null=True, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey("feeds.Batch", null=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     line_no = models.IntegerField(null=True)
     received_at = models.DateTimeField()
     changed_at = models.DateTimeField()
@@ -112,7 +121,9 @@ class SourceRecord(models.Model):
 
     source = models.CharField(max_length=16)
     record_id = models.CharField(max_length=64)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="source_records")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="source_records", db_index=False
+    )  # indexed in Meta (source_record_person)
     fact_id = models.BigIntegerField()
     changed_at = models.DateTimeField()
     payload_hash = models.CharField(max_length=32)

@@ -72,6 +72,15 @@ def _sql_params(params: dict) -> dict:
     return {k: ops.adapt_datefield_value(v) if isinstance(v, dt.date) else v for k, v in params.items()}
 
 
+def ids_in(subquery: str, column: str = "id") -> str:
+    """`column` is one of the ids `subquery` selects. On PostgreSQL as `= ANY(ARRAY(...))`, looked
+    up in the primary key: for `IN (subquery)` the planner scans the whole person table with
+    the status expression as its filter (9 s at ten million persons for 100,000 ids)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(ARRAY({subquery}))"
+    return f"{column} IN ({subquery})"
+
+
 def refresh(as_of: dt.date, where: str = "", where_params: dict | None = None) -> int:
     """Recompute the status of every person (or those `where` selects); returns rows changed."""
     table = Person._meta.db_table

@@ -31,7 +31,9 @@ class Decision(models.Model):
     fired = models.CharField(max_length=400)
     as_of = models.DateField()
     pack_version = models.CharField(max_length=32)
-    run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: nothing looks decisions up by run (the history does), and every changed
+    # decision would pay for it.
+    run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="+", db_index=False)
     decided_at = models.DateTimeField()
 
     class Meta:
@@ -49,7 +51,8 @@ class DecisionChange(models.Model):
     """Append-only history: every change of a person's decision, with the inputs it was taken on
     (the feature values and the ids of the facts they came from; null before they were kept here)."""
 
-    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    # (person, at) below serves lookups by person.
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+", db_index=False)
     run = models.ForeignKey(EvaluationRun, on_delete=models.PROTECT, related_name="changes")
     at = models.DateTimeField()
     as_of = models.DateField()

@@ -163,3 +163,19 @@ def test_stage_statistics_setting_is_restored(feed, now, vendor):
     with connection.cursor() as cur:
         cur.execute("SHOW default_statistics_target")
         assert cur.fetchone()[0] == before
+
+
+@pytest.mark.django_db
+def test_a_large_batch_refreshes_the_planner_statistics(tmp_path, now):
+    from django.db import connection
+
+    from tests.factories import FeedWriter, ingest, population
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are refreshed on PostgreSQL only")
+    ingest(FeedWriter(tmp_path)([population(n) for n in range(1, 41)]), now)
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_person'")
+        assert cur.fetchone()[0] == 40
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'rules_features_ru'")
+        assert cur.fetchone()[0] == 40

@@ -167,5 +167,5 @@ class Population(Source):
         )
         status.refresh(
             ctx.as_of,
-            where=f"id IN (SELECT person_id FROM {ctx.stage} WHERE outcome = 'applied' AND is_new = 0)",
+            where=status.ids_in(f"SELECT person_id FROM {ctx.stage} WHERE outcome = 'applied' AND is_new = 0"),
         )
