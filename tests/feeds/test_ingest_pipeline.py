@@ -179,3 +179,17 @@ def test_a_large_batch_refreshes_the_planner_statistics(tmp_path, now):
         assert cur.fetchone()[0] == 40
         cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'rules_features_ru'")
         assert cur.fetchone()[0] == 40
+
+
+@pytest.mark.django_db
+def test_empty_files_of_two_sources_are_two_batches(tmp_path, now):
+    from tests.factories import ingest
+
+    (tmp_path / "elections.jsonl").write_bytes(b"")
+    (tmp_path / "digital.jsonl").write_bytes(b"")
+    first = ingest(tmp_path / "elections.jsonl", now, "elections")
+    second = ingest(tmp_path / "digital.jsonl", now, "digital")
+    assert first["batch"] != second["batch"]
+    assert (first["received"], second["received"]) == (0, 0)
+    again = ingest(tmp_path / "digital.jsonl", now, "digital")
+    assert again["batch"] == second["batch"]
