@@ -102,7 +102,9 @@ def _sync(cur, pack, d: Dialect, scope, scope_params, force) -> dict:
     mark = _max_fact(cur)
     F, P = Fact._meta.db_table, Person._meta.db_table
     newer = f"SELECT person_id FROM {F} WHERE id > {int(state.watermark)}"
-    if mark > state.watermark:
+    if mark > state.watermark and scope is None:
+        # A full evaluation after a bulk change by some other path: rebuild if that is cheaper.
+        # (A scoped one refreshes its own persons, whose facts are most of what is newer.)
         cur.execute(f"SELECT count(*) FROM ({newer}) n")
         pending = cur.fetchone()[0]
         cur.execute(f"SELECT count(*) FROM {P}")
