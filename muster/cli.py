@@ -450,6 +450,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"muster: {exc}\n")
         return 1
     except KeyboardInterrupt:
+        # A second Ctrl-C (the demo's process group gets each one) must not break the exit
+        # handlers that are about to run: it printed a traceback from atexit.
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stderr.write("muster: interrupted\n")
         return 130
     except Exception as exc:
