@@ -18,14 +18,6 @@ class Dialect:
     def null_date(self) -> str:
         return "CAST(NULL AS date)" if self.pg else "NULL"
 
-    def in_ids(self, column: str, table: str) -> str:
-        """`column` is one of the person ids in `table`. On PostgreSQL as `= ANY(ARRAY(...))`,
-        which is looked up in the column's index: the planner costs `IN (SELECT ...)` as a
-        hash join over the whole (ten-million-row) table even for a few thousand ids."""
-        if self.pg:
-            return f"{column} = ANY(ARRAY(SELECT person_id FROM {table}))"
-        return f"{column} IN (SELECT person_id FROM {table})"
-
     def json_text(self, alias: str, key: str) -> str:
         return f"{alias}.payload->>'{key}'"
 

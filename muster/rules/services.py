@@ -8,6 +8,7 @@ from django.db import connection, transaction
 
 from muster.audit.services import Actor
 from muster.audit.services import record as audit
+from muster.registry import status
 from muster.registry.models import Person
 
 from . import engine, store
@@ -166,7 +167,7 @@ def evaluate(
                 f"INSERT INTO {H} (person_id, run_id, at, as_of, old_status, old_ground, status, ground, until, "
                 f"inputs) SELECT n.person_id, %(run)s, %(now)s, %(as_of)s, n.old_status, n.old_ground, n.status, "
                 f"n.ground, n.until, {inputs} FROM {CHANGES_T} n JOIN {S} f ON f.person_id = n.person_id "
-                f"WHERE {d.in_ids('f.person_id', CHANGES_T)}",
+                f"WHERE {status.ids_in(f'SELECT person_id FROM {CHANGES_T}', 'f.person_id')}",
                 p,
             )
             cur.execute(
@@ -180,9 +181,7 @@ def evaluate(
                 {**p, "pack": pack.version},
             )
             # Exemption is also a registration status.
-            from muster.registry import status
-
-            status.refresh(as_of, where=d.in_ids("id", CHANGES_T))
+            status.refresh(as_of, where=status.ids_in(f"SELECT person_id FROM {CHANGES_T}"))
         _drop(cur, d.pg)
         run.seconds = round(time.perf_counter() - started, 3)
         run.save(update_fields=["seconds"])

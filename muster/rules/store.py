@@ -43,10 +43,6 @@ def digest(pack, d: Dialect) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:32]
 
 
-def _columns(pack) -> list[str]:
-    return list(pack.features)
-
-
 def _create(cur, pack, d: Dialect) -> None:
     types = PG_TYPES if d.pg else SQLITE_TYPES
     cols = ", ".join(f"{c} {types[k]}{' PRIMARY KEY' if c == 'person_id' else ''}" for c, k in pack.features.items())
@@ -61,9 +57,9 @@ def _max_fact(cur) -> int:
     return cur.fetchone()[0]
 
 
-def _insert(cur, pack, d: Dialect, scope: str | None, params: dict) -> int:
-    cols = ", ".join(_columns(pack))
-    cur.execute(f"INSERT INTO {table(pack)} ({cols}) SELECT {cols} FROM ({pack.features_sql(d, scope)}) f", params)
+def _insert(cur, pack, d: Dialect, scope: str | None) -> int:
+    cols = ", ".join(pack.features)
+    cur.execute(f"INSERT INTO {table(pack)} ({cols}) SELECT {cols} FROM ({pack.features_sql(d, scope)}) f")
     return cur.rowcount
 
 
@@ -72,7 +68,7 @@ def rebuild(cur, pack, d: Dialect, state: FeatureStore) -> int:
     started = time.perf_counter()
     mark = _max_fact(cur)
     _create(cur, pack, d)
-    rows = _insert(cur, pack, d, None, {})
+    rows = _insert(cur, pack, d, None)
     if d.pg:
         cur.execute(f"ANALYZE {table(pack)}")
     state.digest, state.watermark, state.persons = digest(pack, d), mark, rows
@@ -82,16 +78,16 @@ def rebuild(cur, pack, d: Dialect, state: FeatureStore) -> int:
     return rows
 
 
-def sync(cur, pack, d: Dialect, scope: str | None = None, scope_params: dict | None = None, force=False) -> dict:
+def sync(cur, pack, d: Dialect, scope: str | None = None, force=False) -> dict:
     """Bring the store up to date for `scope` (a subquery of person ids, or a literal id)
     and for every person with facts newer than the watermark. Returns what was done."""
     started = time.perf_counter()
-    out = _sync(cur, pack, d, scope, scope_params, force)
+    out = _sync(cur, pack, d, scope, force)
     out["seconds"] = round(time.perf_counter() - started, 3)
     return out
 
 
-def _sync(cur, pack, d: Dialect, scope, scope_params, force) -> dict:
+def _sync(cur, pack, d: Dialect, scope, force) -> dict:
     from muster.registry.models import Fact, Person
 
     state = FeatureStore.objects.select_for_update().filter(pack=pack.name).first()
@@ -121,14 +117,14 @@ def _sync(cur, pack, d: Dialect, scope, scope_params, force) -> dict:
     cur.execute(f"DROP TABLE IF EXISTS {schema}.{who}")
     union = " UNION ".join(f"SELECT person_id FROM ({p}) s{i}" for i, p in enumerate(parts))
     on_commit = " ON COMMIT DROP" if d.pg else ""
-    cur.execute(f"CREATE TEMP TABLE {who}{on_commit} AS {union}", scope_params or {})
+    cur.execute(f"CREATE TEMP TABLE {who}{on_commit} AS {union}")
     if d.pg:
         cur.execute(f"ANALYZE {who}")
     cur.execute(f"DELETE FROM {table(pack)} WHERE person_id IN (SELECT person_id FROM {who})")
     if scope and scope.isdigit() and len(parts) == 1:
-        rows = _insert(cur, pack, d, str(int(scope)), {})  # a literal id: index lookups throughout
+        rows = _insert(cur, pack, d, str(int(scope)))  # a literal id: index lookups throughout
     else:
-        rows = _insert(cur, pack, d, f"SELECT person_id FROM {who}", {})
+        rows = _insert(cur, pack, d, f"SELECT person_id FROM {who}")
     cur.execute(f"DROP TABLE IF EXISTS {schema}.{who}")
     if mark > state.watermark:
         state.watermark = mark
