@@ -440,6 +440,8 @@ def _human(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Arguments with local times are made aware in the settings' time zone while parsing.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muster.settings")
     args = parser().parse_args(argv)
     try:
         _setup()

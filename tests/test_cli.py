@@ -149,3 +149,25 @@ def test_ctrl_c_ends_a_long_running_command_cleanly(tmp_path):
     assert proc.returncode == 130
     assert "muster: interrupted" in err
     assert "Traceback" not in err
+
+
+def test_a_local_date_time_argument_parses_before_set_up(tmp_path):
+    """`--appear-at` without a zone is read in the settings' zone, even as the first thing
+    the command does (it raised ImproperlyConfigured with a traceback)."""
+    home = tmp_path / "home"
+    assert run("init", "--json", home=home).returncode == 0
+    out = run(
+        "summons",
+        "issue",
+        "--person",
+        "00000000000",
+        "--purpose",
+        "call_up",
+        "--appear-at",
+        "2026-12-15T10:00",
+        "--json",
+        home=home,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert orjson.loads(out.stdout)["error"] == "person.not_found"
